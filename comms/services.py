@@ -1,0 +1,134 @@
+"""Writing to the outbox and delivering from it.
+
+The outbox row is the source of truth. A task is only a wake-up call: the
+periodic sweep (`deliver_due`) picks up anything a lost task left behind, and
+the row's state change guards against a duplicated one.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .models import DeliveryAttempt, OutboundChannel, OutboundMessage, OutboundStatus
+
+logger = logging.getLogger(__name__)
+
+# Longer than the django-q2 task timeout, so a live worker never loses its lease.
+SEND_LEASE = timedelta(minutes=5)
+SWEEP_BATCH = 200
+
+
+def retry_delay(attempts):
+    """Back-off after the n-th failed attempt: 1, 2, 4, 8, 16 … minutes, capped at 2 h."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 120))
+
+
+def queue_email(*, key, to, subject, body, recipient_user_id=None, reference=""):
+    """Write one email to the outbox, once per key, and wake the worker.
+
+    Calling it again with the same key returns the existing row and sends
+    nothing more: the key names the reason and the recipient.
+    """
+    defaults = {
+        "channel": OutboundChannel.EMAIL,
+        "recipient": to,
+        "recipient_user_id": recipient_user_id,
+        "subject": subject[:255],
+        "body": body,
+        "reference": reference[:64],
+    }
+    try:
+        with transaction.atomic():
+            message, created = OutboundMessage.objects.get_or_create(
+                idempotency_key=key[:200], defaults=defaults
+            )
+    except IntegrityError:
+        # A concurrent call inserted the same key between our read and write.
+        return OutboundMessage.objects.get(idempotency_key=key[:200])
+    if created:
+        transaction.on_commit(lambda: _wake_worker(message.pk))
+    return message
+
+
+def _wake_worker(message_id):
+    from django_q.tasks import async_task
+
+    try:
+        async_task("comms.tasks.deliver_message", message_id, task_name=f"deliver-{message_id}")
+    except Exception:  # the broker being down must not fail the request
+        logger.exception("Could not enqueue delivery of outbox row %s; the sweep will", message_id)
+
+
+def deliver_message(message_id, *, now=None):
+    """Try to send one outbox row. Safe to call twice or concurrently.
+
+    The row is claimed by a conditional UPDATE (pending and due, or a lapsed
+    lease); whoever loses the claim does nothing.
+    """
+    now = now or timezone.now()
+    claimed = (
+        OutboundMessage.objects.due(now)
+        .filter(pk=message_id)
+        .update(
+            status=OutboundStatus.SENDING,
+            lease_until=now + SEND_LEASE,
+            attempts=F("attempts") + 1,
+        )
+    )
+    if not claimed:
+        return False
+    message = OutboundMessage.objects.get(pk=message_id)
+    try:
+        _send(message)
+    except Exception as exc:  # any channel error is recorded and retried
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        give_up = message.attempts >= message.max_attempts
+        OutboundMessage.objects.filter(pk=message.pk).update(
+            status=OutboundStatus.FAILED if give_up else OutboundStatus.PENDING,
+            next_attempt_at=now + retry_delay(message.attempts),
+            lease_until=None,
+            last_error=error,
+        )
+        DeliveryAttempt.objects.create(message=message, attempted_at=now, succeeded=False, error=error)
+        logger.warning("Delivery of outbox row %s failed: %s", message.pk, error)
+        return False
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        status=OutboundStatus.SENT, sent_at=timezone.now(), lease_until=None, last_error=""
+    )
+    DeliveryAttempt.objects.create(message=message, attempted_at=now, succeeded=True)
+    return True
+
+
+def _send(message):
+    if message.channel == OutboundChannel.EMAIL:
+        EmailMessage(
+            subject=message.subject,
+            body=message.body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[message.recipient],
+            headers={"X-Firstline-Key": message.idempotency_key},
+        ).send(fail_silently=False)
+        return
+    raise ValueError(f"No sender for channel {message.channel!r}")
+
+
+def deliver_due(*, now=None, limit=SWEEP_BATCH):
+    """Send every row that is due; returns how many were sent."""
+    now = now or timezone.now()
+    ids = list(OutboundMessage.objects.due(now).order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    return sum(1 for pk in ids if deliver_message(pk, now=now))
+
+
+def retry_message(actor, message):
+    """Put a failed row back in the queue (admin action)."""
+    updated = OutboundMessage.objects.filter(pk=message.pk, status=OutboundStatus.FAILED).update(
+        status=OutboundStatus.PENDING, next_attempt_at=timezone.now(), max_attempts=F("attempts") + 3
+    )
+    if updated:
+        transaction.on_commit(lambda: _wake_worker(message.pk))
+    return bool(updated)

@@ -1,0 +1,249 @@
+"""Forms: parse and validate input before any service runs."""
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .models import Category, Priority, Queue, Status, SupportLevel, User
+from .services import allowed_content_type, clean_filename
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Zero or more files, each checked for size and type before anything is saved."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", _("Attachments"))
+        kwargs.setdefault(
+            "help_text",
+            _("Up to %(count)s files, %(size)s MB each: images, PDF, text, logs, CSV, JSON, ZIP, Office documents.")
+            % {
+                "count": settings.FIRSTLINE_ATTACHMENT_MAX_FILES,
+                "size": settings.FIRSTLINE_ATTACHMENT_MAX_BYTES // (1024 * 1024),
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.widget.attrs["accept"] = ",".join(sorted(settings.FIRSTLINE_ATTACHMENT_TYPES))
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        files = [f for f in files if f]
+        if len(files) > settings.FIRSTLINE_ATTACHMENT_MAX_FILES:
+            raise ValidationError(
+                _("You can attach at most %(count)s files."),
+                code="too_many_files",
+                params={"count": settings.FIRSTLINE_ATTACHMENT_MAX_FILES},
+            )
+        errors = []
+        for upload in files:
+            name = clean_filename(upload.name)
+            if upload.size > settings.FIRSTLINE_ATTACHMENT_MAX_BYTES:
+                errors.append(
+                    ValidationError(
+                        _("“%(name)s” is too large (%(size)s MB); the limit is %(limit)s MB."),
+                        code="file_too_large",
+                        params={
+                            "name": name,
+                            "size": round(upload.size / (1024 * 1024), 1),
+                            "limit": settings.FIRSTLINE_ATTACHMENT_MAX_BYTES // (1024 * 1024),
+                        },
+                    )
+                )
+            elif allowed_content_type(name) is None:
+                errors.append(
+                    ValidationError(
+                        _("“%(name)s” is not an allowed file type."),
+                        code="file_type",
+                        params={"name": name},
+                    )
+                )
+            elif upload.size == 0:
+                errors.append(
+                    ValidationError(_("“%(name)s” is empty."), code="file_empty", params={"name": name})
+                )
+        if errors:
+            raise ValidationError(errors)
+        return files
+
+
+class TicketCreateForm(forms.Form):
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    description = forms.CharField(
+        label=_("Describe the problem"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        max_length=20000,
+        help_text=_("Markdown is supported."),
+    )
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=Category.objects.all(), required=False
+    )
+    priority = forms.TypedChoiceField(
+        label=_("How urgent is it?"),
+        choices=Priority.choices,
+        coerce=int,
+        initial=Priority.MEDIUM,
+    )
+    attachments = AttachmentsField()
+
+    def clean_subject(self):
+        subject = " ".join(self.cleaned_data["subject"].split())
+        if not subject:
+            raise ValidationError(_("Please give the ticket a subject."), code="blank_subject")
+        return subject
+
+    def clean_description(self):
+        description = self.cleaned_data["description"].strip()
+        if not description:
+            raise ValidationError(_("Please describe the problem."), code="blank_description")
+        return description
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Message"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=20000,
+        help_text=_("Markdown is supported."),
+    )
+    attachments = AttachmentsField()
+    internal = forms.BooleanField(label=_("Internal note (never shown to the customer)"), required=False)
+    seen_event_id = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+    force = forms.BooleanField(widget=forms.HiddenInput, required=False)
+
+    def clean_body(self):
+        body = self.cleaned_data["body"].strip()
+        if not body:
+            raise ValidationError(_("The message is empty."), code="blank_body")
+        return body
+
+
+SORTS = {
+    "updated": ("-updated_at", "-pk"),
+    "-updated": ("updated_at", "pk"),
+    "created": ("-created_at", "-pk"),
+    "-created": ("created_at", "pk"),
+    "priority": ("priority", "-updated_at", "-pk"),
+    "-priority": ("-priority", "-updated_at", "-pk"),
+}
+SORT_LABELS = {
+    "updated": _("Recently updated"),
+    "-updated": _("Least recently updated"),
+    "created": _("Newest"),
+    "-created": _("Oldest"),
+    "priority": _("Most urgent"),
+    "-priority": _("Least urgent"),
+}
+
+QUEUES = {
+    "mine": _("My open"),
+    "unassigned": _("Unassigned"),
+    "team": _("My team"),
+    "open": _("All open"),
+    "waiting": _("Waiting on customer"),
+    "resolved": _("Recently resolved"),
+}
+
+
+class TicketFilterForm(forms.Form):
+    """The agent queue's filters. Invalid values are dropped, never an error page."""
+
+    view = forms.ChoiceField(choices=list(QUEUES.items()), required=False)
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    status = forms.ChoiceField(label=_("Status"), choices=[("", _("Any status"))] + Status.choices, required=False)
+    priority = forms.TypedChoiceField(
+        label=_("Priority"), choices=[("", _("Any priority"))] + Priority.choices, coerce=int,
+        required=False, empty_value=None,
+    )
+    queue = forms.ModelChoiceField(label=_("Queue"), queryset=Queue.objects.all(), required=False,
+                                   empty_label=_("Any queue"))
+    level = forms.TypedChoiceField(
+        label=_("Level"), choices=[("", _("Any level"))] + SupportLevel.choices, coerce=int,
+        required=False, empty_value=None,
+    )
+    assignee = forms.CharField(
+        label=_("Assignee"), required=False, max_length=150,
+        help_text=_("A username, “me” or “none”."),
+    )
+    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all(),
+                                      required=False, empty_label=_("Any category"))
+    sort = forms.ChoiceField(label=_("Sort"), choices=list(SORT_LABELS.items()), required=False)
+    page = forms.IntegerField(required=False, min_value=1)
+
+
+class BulkActionForm(forms.Form):
+    tickets = forms.TypedMultipleChoiceField(coerce=int, choices=[], error_messages={
+        "required": _("Select at least one ticket.")})
+    assignee = forms.CharField(required=False, max_length=150, label=_("Assign to"))
+    status = forms.ChoiceField(choices=[("", "—")] + Status.choices, required=False, label=_("Set status"))
+    priority = forms.TypedChoiceField(choices=[("", "—")] + Priority.choices, coerce=int, required=False,
+                                      empty_value=None, label=_("Set priority"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any integer is accepted here; which tickets exist is the service's query.
+        self.fields["tickets"].valid_value = lambda value: str(value).isdigit()
+
+    def clean_assignee(self):
+        return _clean_agent(self.cleaned_data["assignee"])
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("assignee") or data.get("status") or data.get("priority")):
+            raise ValidationError(_("Choose an assignee, a status or a priority to apply."), code="no_change")
+        return data
+
+
+def _clean_agent(username):
+    """'' -> None, 'none' -> 'none' (unassign), else an active agent or an error."""
+    username = (username or "").strip()
+    if not username:
+        return None
+    if username.lower() == "none":
+        return "none"
+    agent = User.objects.agents().filter(username__iexact=username).first()
+    if agent is None:
+        raise ValidationError(_("No agent is called “%(name)s”."), code="unknown_agent", params={"name": username})
+    return agent
+
+
+class TicketFieldsForm(forms.Form):
+    """Inline edits on the ticket page; `version` detects edits from a stale page."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    status = forms.ChoiceField(label=_("Status"), choices=Status.choices, required=False)
+    priority = forms.TypedChoiceField(label=_("Priority"), choices=Priority.choices, coerce=int,
+                                      required=False, empty_value=None)
+    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all(), required=False)
+    queue = forms.ModelChoiceField(label=_("Queue"), queryset=Queue.objects.all(), required=False)
+    level = forms.TypedChoiceField(label=_("Level"), choices=SupportLevel.choices, coerce=int,
+                                   required=False, empty_value=None)
+    assignee = forms.CharField(label=_("Assignee"), required=False, max_length=150,
+                               help_text=_("A username, or “none” to unassign."))
+
+    def clean_assignee(self):
+        return _clean_agent(self.cleaned_data["assignee"])
+
+    def changes(self):
+        """Only the fields the submitted form actually carried."""
+        data = self.cleaned_data
+        changes = {}
+        for name in ("status", "priority", "level"):
+            if name in self.data and data.get(name) not in (None, ""):
+                changes[name] = data[name]
+        for name in ("category", "queue"):
+            if name in self.data:
+                changes[name] = data.get(name)
+        if "assignee" in self.data:
+            agent = data.get("assignee")
+            if agent == "none":
+                changes["assignee"] = None
+            elif agent is not None:
+                changes["assignee"] = agent
+        return changes

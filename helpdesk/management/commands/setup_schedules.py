@@ -1,0 +1,30 @@
+"""Create or update every periodic job by name. Idempotent: run it as often as you like."""
+
+from django.core.management.base import BaseCommand
+from django_q.models import Schedule
+
+# name -> (function, minutes between runs). Interval schedules need no cron
+# parser; each line says what the equivalent cron expression would be.
+SCHEDULES = {
+    # */1 * * * *  send outbox rows that are due or that a lost task left behind
+    "comms.deliver_due": ("comms.tasks.deliver_due", 1),
+    # */1 * * * *  record that a worker is alive, for /healthz
+    "helpdesk.heartbeat": ("helpdesk.tasks.heartbeat", 1),
+}
+
+
+class Command(BaseCommand):
+    help = "Create or update the periodic django-q2 schedules."
+
+    def handle(self, *args, **options):
+        for name, (func, minutes) in SCHEDULES.items():
+            _obj, created = Schedule.objects.update_or_create(
+                name=name,
+                defaults={
+                    "func": func,
+                    "schedule_type": Schedule.MINUTES,
+                    "minutes": minutes,
+                    "repeats": -1,
+                },
+            )
+            self.stdout.write(f"{'created' if created else 'updated'} schedule {name} (every {minutes} min)")

@@ -1,0 +1,445 @@
+"""Ticket core: people, organizations, tiers, queues, tickets, messages, events."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.db import models
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    CUSTOMER = "customer", _("Customer")
+    AGENT = "agent", _("Agent")
+    TEAM_LEAD = "team_lead", _("Team lead")
+    MANAGER = "manager", _("Manager")
+    ADMIN = "admin", _("Administrator")
+
+
+STAFF_ROLES = (Role.AGENT, Role.TEAM_LEAD, Role.MANAGER, Role.ADMIN)
+
+
+class SupportLevel(models.IntegerChoices):
+    L1 = 1, _("L1 · Frontline")
+    L2 = 2, _("L2 · Technical")
+    L3 = 3, _("L3 · Engineering")
+    L4 = 4, _("L4 · Management")
+
+
+class ServiceTier(models.Model):
+    """A commercial tier; its figures are defaults an admin can change."""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    rank = models.PositiveSmallIntegerField(
+        _("rank"), default=100, help_text=_("Lower ranks are served first.")
+    )
+    first_response_minutes = models.PositiveIntegerField(_("first response target (minutes)"))
+    allowed_channels = models.JSONField(_("allowed channels"), default=list, blank=True)
+    has_account_manager = models.BooleanField(_("has an account manager"), default=False)
+
+    class Meta:
+        ordering = ["rank", "name"]
+        verbose_name = _("service tier")
+        verbose_name_plural = _("service tiers")
+
+    def __str__(self):
+        return self.name
+
+
+class Organization(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    tier = models.ForeignKey(
+        ServiceTier, on_delete=models.PROTECT, related_name="organizations", verbose_name=_("tier")
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+
+    def __str__(self):
+        return self.name
+
+
+class Team(models.Model):
+    name = models.CharField(_("name"), max_length=80, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self):
+        return self.name
+
+
+class UserQuerySet(models.QuerySet):
+    def agents(self):
+        return self.filter(role__in=STAFF_ROLES, is_active=True)
+
+    def customers(self):
+        return self.filter(role=Role.CUSTOMER)
+
+
+class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
+    pass
+
+
+class User(AbstractUser):
+    """Everyone who signs in: customers and staff, told apart by `role`.
+
+    The role is mirrored into a Django group of the same name (see
+    services.set_user_role) so that permissions are managed as groups.
+    """
+
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.CUSTOMER)
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name=_("organization"),
+    )
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default="en"
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    support_level = models.PositiveSmallIntegerField(
+        _("support level"), choices=SupportLevel.choices, null=True, blank=True
+    )
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name=_("team"),
+    )
+    languages = models.JSONField(
+        _("languages spoken"), default=list, blank=True, help_text=_("Language codes, for agents.")
+    )
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(role="customer") | Q(organization__isnull=False),
+                name="customer_has_organization",
+            ),
+        ]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self):
+        return self.get_full_name() or self.username
+
+    @property
+    def is_agent(self):
+        return self.role in STAFF_ROLES and self.is_active
+
+    @property
+    def is_customer(self):
+        return self.role == Role.CUSTOMER
+
+
+class Queue(models.Model):
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="queues"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("queue")
+        verbose_name_plural = _("queues")
+
+    def __str__(self):
+        return self.name
+
+
+class Category(models.Model):
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self):
+        return self.name
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("New")
+    OPEN = "open", _("Open")
+    WAITING = "waiting", _("Waiting on customer")
+    ON_HOLD = "on_hold", _("On hold")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING, Status.ON_HOLD)
+DONE_STATUSES = (Status.RESOLVED, Status.CLOSED)
+
+
+class Priority(models.IntegerChoices):
+    CRITICAL = 1, _("Critical")
+    HIGH = 2, _("High")
+    MEDIUM = 3, _("Medium")
+    LOW = 4, _("Low")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web portal")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    CHAT = "chat", _("Chat")
+    API = "api", _("API")
+
+
+def ref_to_pk(ref):
+    """`FL-1042` -> 42; None for anything that is not a reference."""
+    prefix = settings.FIRSTLINE_REF_PREFIX + "-"
+    if not isinstance(ref, str) or not ref.upper().startswith(prefix):
+        return None
+    digits = ref[len(prefix) :]
+    if not digits.isdigit() or len(digits) > 12:
+        return None
+    number = int(digits) - Ticket.REF_OFFSET
+    return number if number > 0 else None
+
+
+class TicketQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def for_customer(self, user):
+        """Tickets a customer may see: those of their own organization."""
+        if not user.is_authenticated or not user.is_customer or user.organization_id is None:
+            return self.none()
+        return self.filter(organization_id=user.organization_id)
+
+    def for_agent(self, user):
+        if not user.is_authenticated or not user.is_agent:
+            return self.none()
+        return self.all()
+
+    def with_list_columns(self):
+        return self.select_related("requester", "organization", "assignee", "queue", "category")
+
+    def with_detail(self):
+        return self.select_related(
+            "requester", "organization__tier", "assignee", "queue", "category"
+        )
+
+    def queue_counts(self, user, *, since):
+        """All agent queue counts in one aggregate query."""
+        mine = Q(assignee=user)
+        is_open = Q(status__in=OPEN_STATUSES)
+        team = Q(queue__team_id=user.team_id) if user.team_id else Q(pk__in=[])
+        return self.aggregate(
+            mine=Count("pk", filter=is_open & mine),
+            unassigned=Count("pk", filter=is_open & Q(assignee__isnull=True)),
+            team=Count("pk", filter=is_open & team),
+            open=Count("pk", filter=is_open),
+            waiting=Count("pk", filter=Q(status=Status.WAITING)),
+            resolved=Count(
+                "pk", filter=Q(status__in=DONE_STATUSES, resolved_at__gte=since)
+            ),
+        )
+
+
+class Ticket(models.Model):
+    REF_OFFSET = 1000
+
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="requested_tickets",
+        verbose_name=_("requester"),
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("organization")
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.NEW
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=Priority.choices, default=Priority.MEDIUM
+    )
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("category"),
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="en")
+    queue = models.ForeignKey(
+        Queue, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets", verbose_name=_("queue")
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+        verbose_name=_("assignee"),
+    )
+    level = models.PositiveSmallIntegerField(
+        _("support level"), choices=SupportLevel.choices, default=SupportLevel.L1
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    last_public_at = models.DateTimeField(_("last public reply"), null=True, blank=True)
+    # Bumped by every service that changes the ticket, so an edit made from a
+    # stale page is detected instead of silently overwriting someone else's.
+    version = models.PositiveIntegerField(default=1)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at", "-pk"]
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            models.Index(fields=["status", "-updated_at"], name="ticket_status_updated"),
+            models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
+            models.Index(fields=["queue", "status"], name="ticket_queue_status"),
+            models.Index(fields=["organization", "-updated_at"], name="ticket_org_updated"),
+            models.Index(fields=["-updated_at", "-id"], name="ticket_updated"),
+            models.Index(fields=["resolved_at"], name="ticket_resolved_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(level__gte=1, level__lte=4), name="ticket_level_range"),
+            models.CheckConstraint(condition=Q(priority__gte=1, priority__lte=4), name="ticket_priority_range"),
+        ]
+
+    def __str__(self):
+        return f"{self.ref} {self.subject}"
+
+    @property
+    def ref(self):
+        return f"{settings.FIRSTLINE_REF_PREFIX}-{self.pk + self.REF_OFFSET}"
+
+    @property
+    def is_open(self):
+        return self.status in OPEN_STATUSES
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("helpdesk:ticket-detail", args=[self.ref])
+
+    def get_portal_url(self):
+        from django.urls import reverse
+
+        return reverse("portal:ticket-detail", args=[self.ref])
+
+
+class Message(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ticket_messages"
+    )
+    body = models.TextField(_("message"))
+    is_internal = models.BooleanField(_("internal note"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_created")]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+
+    def __str__(self):
+        return f"{self.ticket_id}: {self.body[:40]}"
+
+
+def attachment_path(instance, filename):
+    # The stored name is random; the original name is kept in a column and
+    # only ever shown escaped.
+    import uuid
+
+    return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=255)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self):
+        return self.original_name
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Ticket opened")
+    REPLIED = "replied", _("Public reply")
+    NOTE = "note", _("Internal note")
+    STATUS = "status", _("Status changed")
+    PRIORITY = "priority", _("Priority changed")
+    CATEGORY = "category", _("Category changed")
+    ASSIGNED = "assigned", _("Assignee changed")
+    LEVEL = "level", _("Support level changed")
+    QUEUE = "queue", _("Queue changed")
+
+
+class TicketEvent(models.Model):
+    """One entry of a ticket's append-only timeline.
+
+    Messages appear in the timeline through their event (kind replied/note),
+    so one query in time order gives the whole history. `is_public` decides
+    whether a customer may see the entry.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    message = models.OneToOneField(
+        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="event"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    is_public = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="event_ticket_created")]
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
+
+    def __str__(self):
+        return f"{self.ticket_id} {self.kind}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A single row the worker touches every minute; /healthz reports its age."""
+
+    name = models.CharField(max_length=40, unique=True)
+    beat_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name} @ {self.beat_at}"

@@ -1,0 +1,443 @@
+"""Business actions on tickets.
+
+Every function here takes the acting user first and the subject second, runs
+in one transaction, appends its events to the ticket's timeline, and hands
+notifications to `transaction.on_commit` through the comms outbox. Views,
+admin actions, tasks and commands call these; none re-implements them.
+"""
+
+import mimetypes
+from pathlib import PurePath
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.db.models import F, Max
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from comms.services import queue_email
+
+from .models import (
+    OPEN_STATUSES,
+    Attachment,
+    EventKind,
+    Message,
+    Role,
+    Status,
+    Ticket,
+    TicketEvent,
+    User,
+)
+
+
+class TicketConflict(Exception):
+    """Someone else changed the ticket since the actor last saw it."""
+
+
+class StaleReply(Exception):
+    """New messages arrived while the actor was writing; carries them."""
+
+    def __init__(self, messages):
+        super().__init__(_("New messages arrived while you were writing."))
+        self.messages = messages
+
+
+class NotAllowed(Exception):
+    """The actor may not do this to this ticket (a rule, not an access check)."""
+
+
+# --- users and roles ----------------------------------------------------------------
+
+
+def set_user_role(actor, user, *, role):
+    """Give `user` a role: the field, the matching group, and staff access.
+
+    The role is mirrored into the group of the same name so permissions are
+    managed as groups; managers and admins may use Django admin.
+    """
+    with transaction.atomic():
+        user.role = role
+        user.is_staff = role in (Role.MANAGER, Role.ADMIN)
+        if role == Role.ADMIN:
+            user.is_superuser = True
+        user.save(update_fields=["role", "is_staff", "is_superuser"])
+        role_groups = Group.objects.filter(name__in=Role.values)
+        user.groups.remove(*role_groups)
+        group, _created = Group.objects.get_or_create(name=role)
+        user.groups.add(group)
+    return user
+
+
+# --- timeline ------------------------------------------------------------------------
+
+
+def record_event(ticket, actor, kind, *, data=None, message=None, is_public=False, at=None):
+    return TicketEvent.objects.create(
+        ticket=ticket,
+        actor=actor,
+        kind=kind,
+        data=data or {},
+        message=message,
+        is_public=is_public,
+        created_at=at or timezone.now(),
+    )
+
+
+def _touch(ticket, now, *fields):
+    """Save `fields`, bump updated_at and version, keep the instance in step."""
+    ticket.updated_at = now
+    ticket.version = F("version") + 1
+    ticket.save(update_fields=[*fields, "updated_at", "version"])
+    ticket.refresh_from_db(fields=["version"])
+
+
+# --- attachments -----------------------------------------------------------------------
+
+
+def allowed_content_type(filename):
+    """The content type we serve a file as, or None if its type is not allowed."""
+    suffix = PurePath(filename).suffix.lower()
+    return settings.FIRSTLINE_ATTACHMENT_TYPES.get(suffix)
+
+
+def clean_filename(filename):
+    name = PurePath(filename.replace("\\", "/")).name.strip() or "file"
+    return "".join(ch for ch in name if ch.isprintable())[:200]
+
+
+def _save_attachments(message, files):
+    for upload in files:
+        name = clean_filename(upload.name)
+        content_type = allowed_content_type(name) or mimetypes.guess_type(name)[0]
+        attachment = Attachment(
+            message=message,
+            original_name=name,
+            content_type=content_type or "application/octet-stream",
+            size=upload.size,
+        )
+        attachment.file.save(name, upload, save=False)
+        attachment.save()
+
+
+# --- notifications ----------------------------------------------------------------------
+
+
+def _email(user, *, key, template, context, reference):
+    """Render an email in the recipient's language and write it to the outbox."""
+    if not user or not user.email:
+        return
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        context = {**context, "recipient": user, "site_url": settings.FIRSTLINE_SITE_URL}
+        subject = render_to_string(f"helpdesk/email/{template}_subject.txt", context).strip()
+        body = render_to_string(f"helpdesk/email/{template}.txt", context)
+    queue_email(
+        key=key,
+        to=user.email,
+        subject=" ".join(subject.split()),
+        body=body,
+        recipient_user_id=user.pk,
+        reference=reference,
+    )
+
+
+def _notify_created(ticket):
+    _email(
+        ticket.requester,
+        key=f"ticket:{ticket.pk}:created:user:{ticket.requester_id}",
+        template="ticket_created",
+        context={"ticket": ticket},
+        reference=ticket.ref,
+    )
+
+
+def _notify_message(ticket, message):
+    """A public message reaches the other side: customer or assignee."""
+    if message.is_internal:
+        return  # internal notes never reach a customer
+    author = message.author
+    if author.is_customer:
+        recipient = ticket.assignee
+        template = "customer_replied"
+    else:
+        recipient = ticket.requester
+        template = "agent_replied"
+    if recipient is None or recipient.pk == author.pk:
+        return
+    _email(
+        recipient,
+        key=f"ticket:{ticket.pk}:message:{message.pk}:user:{recipient.pk}",
+        template=template,
+        context={"ticket": ticket, "message": message},
+        reference=ticket.ref,
+    )
+
+
+# --- tickets ---------------------------------------------------------------------------------
+
+
+def create_ticket(
+    actor,
+    *,
+    requester,
+    subject,
+    description,
+    priority=None,
+    category=None,
+    channel="web",
+    language=None,
+    queue=None,
+    attachments=(),
+):
+    """Open a ticket for `requester`'s organization and acknowledge it by email.
+
+    The description becomes the first public message of the timeline.
+    """
+    if requester.organization_id is None:
+        raise NotAllowed(_("The requester belongs to no organization."))
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = Ticket(
+            requester=requester,
+            organization_id=requester.organization_id,
+            subject=subject.strip(),
+            description=description,
+            category=category,
+            channel=channel,
+            language=language or requester.language or settings.LANGUAGE_CODE,
+            queue=queue,
+            created_at=now,
+            updated_at=now,
+            last_public_at=now,
+        )
+        if priority is not None:
+            ticket.priority = priority
+        ticket.save()
+        message = Message.objects.create(ticket=ticket, author=actor, body=description, created_at=now)
+        _save_attachments(message, attachments)
+        record_event(
+            ticket, actor, EventKind.CREATED, message=message, is_public=True, at=now,
+            data={"channel": channel},
+        )
+        transaction.on_commit(lambda: _notify_created(ticket))
+    return ticket
+
+
+def reply_to_ticket(actor, ticket, *, body, internal=False, attachments=(), seen_event_id=None, force=False):
+    """Add a public reply or an internal note.
+
+    If `seen_event_id` is given and someone else has written on the ticket
+    since, StaleReply is raised with the new messages unless `force` is set,
+    so nobody answers a customer without having read the latest word.
+    A customer's reply reopens a ticket waiting on them or resolved; an
+    agent's first public reply moves a new ticket to open.
+    """
+    if internal and not actor.is_agent:
+        raise NotAllowed(_("Only agents can write internal notes."))
+    if actor.is_customer and ticket.status == Status.CLOSED:
+        raise NotAllowed(_("This ticket is closed. Reopen it to reply."))
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if seen_event_id is not None and not force:
+            newer = list(
+                Message.objects.filter(ticket=ticket, event__pk__gt=seen_event_id)
+                .exclude(author=actor)
+                .select_related("author")
+            )
+            if actor.is_customer:
+                newer = [m for m in newer if not m.is_internal]
+            if newer:
+                raise StaleReply(newer)
+        message = Message.objects.create(
+            ticket=ticket, author=actor, body=body, is_internal=internal, created_at=now
+        )
+        _save_attachments(message, attachments)
+        record_event(
+            ticket,
+            actor,
+            EventKind.NOTE if internal else EventKind.REPLIED,
+            message=message,
+            is_public=not internal,
+            at=now,
+        )
+        fields = []
+        if not internal:
+            ticket.last_public_at = now
+            fields.append("last_public_at")
+            new_status = None
+            if actor.is_customer and ticket.status in (Status.WAITING, Status.RESOLVED):
+                new_status = Status.OPEN
+            elif actor.is_agent and ticket.status == Status.NEW:
+                new_status = Status.OPEN
+            if new_status:
+                _set_status(actor, ticket, new_status, now)
+                fields += ["status", "resolved_at"]
+        _touch(ticket, now, *fields)
+        transaction.on_commit(lambda: _notify_message(ticket, message))
+    return message
+
+
+def _set_status(actor, ticket, status, now):
+    old = ticket.status
+    ticket.status = status
+    if status in (Status.RESOLVED, Status.CLOSED):
+        ticket.resolved_at = ticket.resolved_at or now
+    else:
+        ticket.resolved_at = None
+    record_event(
+        ticket, actor, EventKind.STATUS, data={"from": old, "to": status}, is_public=True, at=now
+    )
+
+
+def claim_ticket(actor, ticket):
+    """Take an unassigned ticket. Two agents claiming at once: one wins, one is told."""
+    now = timezone.now()
+    with transaction.atomic():
+        won = Ticket.objects.filter(pk=ticket.pk, assignee__isnull=True).update(
+            assignee=actor, updated_at=now, version=F("version") + 1
+        )
+        if not won:
+            current = Ticket.objects.select_related("assignee").get(pk=ticket.pk)
+            if current.assignee_id == actor.pk:
+                return current
+            raise TicketConflict(
+                _("%(name)s has already taken this ticket.") % {"name": current.assignee.display_name}
+            )
+        record_event(ticket, actor, EventKind.ASSIGNED, data=_person_change(None, actor), at=now)
+    ticket.refresh_from_db()
+    return ticket
+
+
+def _person_change(old, new):
+    return {
+        "from": old.display_name if old else None,
+        "from_id": old.pk if old else None,
+        "to": new.display_name if new else None,
+        "to_id": new.pk if new else None,
+    }
+
+
+# Fields an agent edits inline, with the event kind each change writes.
+EDITABLE_FIELDS = {
+    "status": EventKind.STATUS,
+    "priority": EventKind.PRIORITY,
+    "category": EventKind.CATEGORY,
+    "assignee": EventKind.ASSIGNED,
+    "level": EventKind.LEVEL,
+    "queue": EventKind.QUEUE,
+}
+
+
+def update_ticket(actor, ticket, *, expected_version=None, **changes):
+    """Change ticket fields inline and log each change.
+
+    With `expected_version`, a change made from a page that is out of date
+    raises TicketConflict instead of overwriting someone else's edit.
+    """
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable: {sorted(unknown)}")
+    now = timezone.now()
+    with transaction.atomic():
+        current = Ticket.objects.select_for_update().select_related(
+            "assignee", "category", "queue"
+        ).get(pk=ticket.pk)
+        if expected_version is not None and current.version != expected_version:
+            raise TicketConflict(
+                _("Someone else changed this ticket a moment ago. Review it and try again.")
+            )
+        fields = _apply_changes(actor, current, changes, now)
+        if fields:
+            _touch(current, now, *fields)
+    return current
+
+
+def _apply_changes(actor, ticket, changes, now):
+    fields = []
+    for field, value in changes.items():
+        old = getattr(ticket, field)
+        if old == value:
+            continue
+        if field == "status":
+            _set_status(actor, ticket, value, now)
+            fields += ["status", "resolved_at"]
+            continue
+        setattr(ticket, field, value)
+        fields.append(field)
+        if field == "assignee":
+            data = _person_change(old, value)
+        elif field in ("category", "queue"):
+            data = {"from": str(old) if old else None, "to": str(value) if value else None}
+        else:
+            data = {"from": old, "to": value}
+        record_event(ticket, actor, EDITABLE_FIELDS[field], data=data, at=now)
+    return fields
+
+
+def bulk_update_tickets(actor, ticket_ids, *, assignee=None, unassign=False, status=None, priority=None):
+    """Apply one change to many tickets set-wise: one UPDATE per field, events in bulk.
+
+    Returns how many tickets changed.
+    """
+    now = timezone.now()
+    changed = set()
+    with transaction.atomic():
+        base = Ticket.objects.filter(pk__in=ticket_ids)
+        events = []
+        if assignee is not None or unassign:
+            target = None if unassign else assignee
+            rows = list(base.exclude(assignee=target) if target else base.filter(assignee__isnull=False))
+            old_people = {u.pk: u for u in User.objects.filter(pk__in={r.assignee_id for r in rows})}
+            for row in rows:
+                data = _person_change(old_people.get(row.assignee_id), target)
+                events.append(TicketEvent(ticket=row, actor=actor, kind=EventKind.ASSIGNED, data=data, created_at=now))
+            Ticket.objects.filter(pk__in=[r.pk for r in rows]).update(assignee=target)
+            changed.update(r.pk for r in rows)
+        if status is not None:
+            rows = list(base.exclude(status=status).values_list("pk", "status"))
+            for pk, old in rows:
+                events.append(
+                    TicketEvent(ticket_id=pk, actor=actor, kind=EventKind.STATUS, is_public=True,
+                                data={"from": old, "to": status}, created_at=now)
+                )
+            ids = [pk for pk, _old in rows]
+            done = status in (Status.RESOLVED, Status.CLOSED)
+            qs = Ticket.objects.filter(pk__in=ids)
+            if done:
+                qs.filter(resolved_at__isnull=True).update(resolved_at=now)
+            else:
+                qs.update(resolved_at=None)
+            qs.update(status=status)
+            changed.update(ids)
+        if priority is not None:
+            rows = list(base.exclude(priority=priority).values_list("pk", "priority"))
+            for pk, old in rows:
+                events.append(
+                    TicketEvent(ticket_id=pk, actor=actor, kind=EventKind.PRIORITY,
+                                data={"from": old, "to": priority}, created_at=now)
+                )
+            Ticket.objects.filter(pk__in=[pk for pk, _old in rows]).update(priority=priority)
+            changed.update(pk for pk, _old in rows)
+        TicketEvent.objects.bulk_create(events)
+        Ticket.objects.filter(pk__in=changed).update(updated_at=now, version=F("version") + 1)
+    return len(changed)
+
+
+def close_ticket(actor, ticket):
+    """The customer (or an agent) closes a ticket they consider done."""
+    if ticket.status == Status.CLOSED:
+        return ticket
+    return update_ticket(actor, ticket, status=Status.CLOSED)
+
+
+def reopen_ticket(actor, ticket):
+    """Bring a resolved or closed ticket back to open."""
+    if ticket.status in OPEN_STATUSES:
+        return ticket
+    return update_ticket(actor, ticket, status=Status.OPEN)
+
+
+def latest_event_id(ticket):
+    return ticket.events.aggregate(m=Max("pk"))["m"] or 0

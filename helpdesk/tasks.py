@@ -1,0 +1,10 @@
+"""django-q2 entry points for the helpdesk: thin and idempotent."""
+
+from django.utils import timezone
+
+from .models import WorkerHeartbeat
+
+
+def heartbeat():
+    """Schedule target: every minute, record that a worker is alive."""
+    WorkerHeartbeat.objects.update_or_create(name="worker", defaults={"beat_at": timezone.now()})

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import portal_views as views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.ticket_list, name="ticket-list"),
+    path("tickets/new/", views.ticket_create, name="ticket-create"),
+    path("tickets/<str:ref>/", views.ticket_detail, name="ticket-detail"),
+    path("tickets/<str:ref>/reply/", views.ticket_reply, name="ticket-reply"),
+    path("tickets/<str:ref>/close/", views.ticket_close, name="ticket-close"),
+    path("tickets/<str:ref>/reopen/", views.ticket_reopen, name="ticket-reopen"),
+]

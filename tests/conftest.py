@@ -1,0 +1,23 @@
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(settings, tmp_path, monkeypatch):
+    """Uploaded files and emails go to a temporary folder; tasks never leave the process."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    # django-q2 reads its configuration once at import: run tasks in-process.
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", True)
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks):
+    """Run the on_commit callbacks (notifications) of the block it wraps."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
