@@ -115,7 +115,8 @@ class ReplyForm(forms.Form):
     attachments = AttachmentsField()
     internal = forms.BooleanField(label=_("Internal note (never shown to the customer)"), required=False)
     seen_event_id = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
-    force = forms.BooleanField(widget=forms.HiddenInput, required=False)
+    # Set by the "Send anyway" button shown after new messages arrived.
+    force = forms.BooleanField(required=False)
 
     def clean_body(self):
         body = self.cleaned_data["body"].strip()

@@ -233,6 +233,41 @@ class TicketQuerySet(models.QuerySet):
             return self.none()
         return self.all()
 
+    def search(self, text):
+        """Free text over reference, subject and the requester's names and email."""
+        text = (text or "").strip()
+        if not text:
+            return self
+        pk = ref_to_pk(text)
+        if pk is not None:
+            return self.filter(pk=pk)
+        if text.isdigit() and len(text) <= 12 and int(text) > Ticket.REF_OFFSET:
+            by_number = Q(pk=int(text) - Ticket.REF_OFFSET)
+        else:
+            by_number = Q(pk__in=[])
+        return self.filter(
+            by_number
+            | Q(subject__icontains=text)
+            | Q(requester__username__icontains=text)
+            | Q(requester__email__icontains=text)
+            | Q(requester__first_name__icontains=text)
+            | Q(requester__last_name__icontains=text)
+        )
+
+    def in_view(self, view, user, *, since):
+        """One of the agent workspace's named queues."""
+        if view == "mine":
+            return self.open().filter(assignee=user)
+        if view == "unassigned":
+            return self.open().filter(assignee__isnull=True)
+        if view == "team":
+            return self.open().filter(queue__team_id=user.team_id) if user.team_id else self.none()
+        if view == "waiting":
+            return self.filter(status=Status.WAITING)
+        if view == "resolved":
+            return self.filter(status__in=DONE_STATUSES, resolved_at__gte=since)
+        return self.open()
+
     def with_list_columns(self):
         return self.select_related("requester", "organization", "assignee", "queue", "category")
 
@@ -393,6 +428,17 @@ class Attachment(models.Model):
         return self.original_name
 
 
+class TicketEventQuerySet(models.QuerySet):
+    def public(self):
+        return self.filter(is_public=True)
+
+    def timeline(self):
+        """Everything the timeline shows, in time order, in two queries."""
+        return self.select_related("actor", "message__author").prefetch_related(
+            "message__attachments"
+        ).order_by("created_at", "pk")
+
+
 class EventKind(models.TextChoices):
     CREATED = "created", _("Ticket opened")
     REPLIED = "replied", _("Public reply")
@@ -424,6 +470,8 @@ class TicketEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
     is_public = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TicketEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "pk"]

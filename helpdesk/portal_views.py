@@ -1,6 +1,127 @@
-def ticket_list(request): ...
-def ticket_create(request): ...
-def ticket_detail(request, ref): ...
-def ticket_reply(request, ref): ...
-def ticket_close(request, ref): ...
-def ticket_reopen(request, ref): ...
+"""The customer portal: an organization's tickets, opening one, and its public conversation."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
+
+from . import services
+from .access import customer_required, get_ticket_for_customer
+from .forms import ReplyForm, TicketCreateForm
+from .models import DONE_STATUSES, OPEN_STATUSES, Ticket, TicketEvent
+
+PORTAL_FILTERS = {"open": OPEN_STATUSES, "closed": DONE_STATUSES}
+
+
+@customer_required
+@require_GET
+def ticket_list(request):
+    show = request.GET.get("show", "open")
+    tickets = Ticket.objects.for_customer(request.user).search(request.GET.get("q", "")[:100])
+    if show in PORTAL_FILTERS:
+        tickets = tickets.filter(status__in=PORTAL_FILTERS[show])
+    else:
+        show = "all"
+    tickets = tickets.select_related("requester", "assignee").order_by("-updated_at", "-pk")
+    page = Paginator(tickets, settings.FIRSTLINE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "helpdesk/portal/ticket_list.html", {"page": page, "show": show, "q": request.GET.get("q", "")})
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def ticket_create(request):
+    form = TicketCreateForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        ticket = services.create_ticket(
+            request.user,
+            requester=request.user,
+            subject=data["subject"],
+            description=data["description"],
+            priority=data["priority"],
+            category=data["category"],
+            channel="web",
+            attachments=data["attachments"],
+        )
+        messages.success(
+            request, _("Ticket %(ref)s opened. We have emailed you a confirmation.") % {"ref": ticket.ref}
+        )
+        return redirect(ticket.get_portal_url())
+    return render(request, "helpdesk/portal/ticket_form.html", {"form": form})
+
+
+def _render_detail(request, ticket, *, reply_form=None, stale=None, partial=None):
+    events = list(TicketEvent.objects.filter(ticket=ticket).public().timeline())
+    context = {
+        "ticket": ticket,
+        "events": events,
+        "reply_form": reply_form or ReplyForm(initial={"seen_event_id": _latest_public(events)}),
+        "stale": stale,
+    }
+    template = "helpdesk/portal/ticket_detail.html" + (f"#{partial}" if partial else "")
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _latest_public(events):
+    return max((e.pk for e in events), default=0)
+
+
+@customer_required
+@require_GET
+def ticket_detail(request, ref):
+    ticket = get_ticket_for_customer(request.user, ref)
+    return _render_detail(request, ticket)
+
+
+@customer_required
+@require_POST
+def ticket_reply(request, ref):
+    ticket = get_ticket_for_customer(request.user, ref)
+    form = ReplyForm(request.POST, request.FILES)
+    partial = "portal-conversation" if request.htmx else None
+    if not form.is_valid():
+        return _render_detail(request, ticket, reply_form=form, partial=partial)
+    data = form.cleaned_data
+    try:
+        services.reply_to_ticket(
+            request.user, ticket, body=data["body"], internal=False, attachments=data["attachments"],
+            seen_event_id=data["seen_event_id"], force=data["force"],
+        )
+    except services.StaleReply as stale:
+        draft = request.POST.copy()
+        draft["seen_event_id"] = services.latest_event_id(ticket)
+        draft.pop("force", None)
+        return _render_detail(request, ticket, reply_form=ReplyForm(draft), stale=stale.messages, partial=partial)
+    except services.NotAllowed as refusal:
+        messages.error(request, str(refusal))
+        return _render_detail(request, ticket, reply_form=form, partial=partial)
+    messages.success(request, _("Your reply has been sent."))
+    if not request.htmx:
+        return redirect(ticket.get_portal_url())
+    response = _render_detail(request, get_ticket_for_customer(request.user, ref), partial=partial)
+    trigger_client_event(response, "ticketReplied", {})
+    return response
+
+
+@customer_required
+@require_POST
+def ticket_close(request, ref):
+    ticket = get_ticket_for_customer(request.user, ref)
+    services.close_ticket(request.user, ticket)
+    messages.success(request, _("Ticket %(ref)s is closed. You can reopen it at any time.") % {"ref": ticket.ref})
+    return redirect(ticket.get_portal_url())
+
+
+@customer_required
+@require_POST
+def ticket_reopen(request, ref):
+    ticket = get_ticket_for_customer(request.user, ref)
+    services.reopen_ticket(request.user, ticket)
+    messages.success(request, _("Ticket %(ref)s is open again.") % {"ref": ticket.ref})
+    return redirect(ticket.get_portal_url())

@@ -58,3 +58,35 @@ def filesize(num):
             return f"{num} {unit}"
         num //= 1024
     return f"{num} GB"
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def event_summary(event):
+    """One line describing a field change in the timeline, in the viewer's language."""
+    from django.utils.translation import gettext as _
+
+    from helpdesk.models import EventKind, Priority, Status, SupportLevel
+
+    data = event.data or {}
+    labels = {
+        EventKind.STATUS: (_("status"), dict(Status.choices)),
+        EventKind.PRIORITY: (_("priority"), dict(Priority.choices)),
+        EventKind.LEVEL: (_("support level"), dict(SupportLevel.choices)),
+        EventKind.CATEGORY: (_("category"), {}),
+        EventKind.QUEUE: (_("queue"), {}),
+        EventKind.ASSIGNED: (_("assignee"), {}),
+    }
+    if event.kind not in labels:
+        return event.get_kind_display()
+    name, choices = labels[event.kind]
+    nobody = _("nobody") if event.kind == EventKind.ASSIGNED else _("none")
+    old = data.get("from")
+    new = data.get("to")
+    old = choices.get(old, old) if old not in (None, "") else nobody
+    new = choices.get(new, new) if new not in (None, "") else nobody
+    return _("changed %(field)s from %(old)s to %(new)s") % {"field": name, "old": old, "new": new}

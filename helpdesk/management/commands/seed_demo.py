@@ -1,0 +1,255 @@
+"""Demo data: tiers, organizations, teams, queues, people and a realistic ticket set.
+
+Idempotent: people and configuration are looked up by name; the tickets are
+created only once (a demo ticket is recognised by its requester and subject).
+The incidents, knowledge and feedback apps add their demo data with their
+own issues.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.db.models import F
+
+from helpdesk import services
+from helpdesk.models import (
+    Category,
+    Message,
+    Organization,
+    Priority,
+    Queue,
+    Role,
+    ServiceTier,
+    Status,
+    Team,
+    Ticket,
+    TicketEvent,
+    User,
+)
+
+TIERS = [
+    # name, rank, first response minutes, channels, account manager
+    ("Enterprise", 10, 60, ["phone", "sms", "email", "portal", "chat"], True),
+    ("Premium", 20, 120, ["phone", "email", "portal", "chat"], True),
+    ("Standard", 30, 240, ["email", "portal", "chat"], False),
+    ("Essential", 40, 480, ["email", "portal"], False),
+]
+ORGANIZATIONS = [("Acme", "Enterprise"), ("Globex", "Essential"), ("Initech", "Premium"), ("Umbrella", "Standard")]
+TEAMS = ["Frontline", "Technical", "Engineering"]
+QUEUES = [("General", "Frontline"), ("Billing", "Frontline"), ("Technical", "Technical"), ("Engineering", "Engineering")]
+CATEGORIES = [
+    ("Account access", "account-access"),
+    ("Billing", "billing"),
+    ("Bug report", "bug-report"),
+    ("Connectivity", "connectivity"),
+    ("Feature request", "feature-request"),
+    ("How-to question", "how-to"),
+    ("Security", "security"),
+]
+PEOPLE = [
+    # username, first, last, role, organization, language, time zone, level, team
+    ("admin", "Ada", "Admin", Role.ADMIN, None, "en", "UTC", None, None),
+    ("manager", "Maya", "Manager", Role.MANAGER, None, "en", "Europe/London", None, "Frontline"),
+    ("agent1", "Arun", "Frontline", Role.AGENT, None, "en", "Europe/Madrid", 1, "Frontline"),
+    ("agent2", "Beatriz", "Technical", Role.AGENT, None, "en", "Europe/Lisbon", 2, "Technical"),
+    ("engineer", "Erik", "Engineer", Role.AGENT, None, "en", "Europe/Berlin", 3, "Engineering"),
+    ("alice", "Alice", "Anders", Role.CUSTOMER, "Acme", "en", "America/New_York", None, None),
+    ("bob", "Bob", "Baker", Role.CUSTOMER, "Globex", "en", "Europe/London", None, None),
+    ("carmen", "Carmen", "Ruiz", Role.CUSTOMER, "Acme", "es", "Europe/Madrid", None, None),
+    ("claire", "Claire", "Dubois", Role.CUSTOMER, "Initech", "fr", "Europe/Paris", None, None),
+    ("dieter", "Dieter", "Krause", Role.CUSTOMER, "Umbrella", "de", "Europe/Berlin", None, None),
+    ("yuki", "Yuki", "Tanaka", Role.CUSTOMER, "Globex", "ja", "Asia/Tokyo", None, None),
+]
+AGENT_LANGUAGES = {"agent1": ["en", "es"], "agent2": ["en", "pt", "fr"], "engineer": ["en", "de"], "manager": ["en"]}
+
+# requester, subject, description, priority, category, queue, hours ago,
+# then the conversation as (author, body, internal), then final changes.
+TICKETS = [
+    ("alice", "Cannot sign in after password reset",
+     "I reset my password this morning and now the login page says *invalid credentials*.\n\nThree of us are affected.",
+     Priority.HIGH, "account-access", "General", 30,
+     [("agent1", "Sorry about that, Alice. Could you tell me the exact time of the reset and the browser you use?", False),
+      ("agent1", "Reset tokens were rotated at 07:00 UTC; likely related.", True),
+      ("alice", "Around 08:15 Eastern, Chrome on Windows.", False)],
+     {"assignee": "agent1", "status": Status.OPEN}),
+    ("alice", "Invoice 2026-10 shows the wrong seat count",
+     "We have 48 seats but were billed for 60.", Priority.MEDIUM, "billing", "Billing", 70,
+     [("agent1", "Thanks, I have asked billing to check the seat history for October.", False)],
+     {"assignee": "agent1", "status": Status.WAITING}),
+    ("alice", "API returns 502 on bulk export",
+     "Calls to `/export?all=true` fail with 502 after about 30 seconds.", Priority.CRITICAL, "bug-report", "Technical", 3,
+     [("agent2", "Reproduced on our side. Escalating to engineering.", True)],
+     {"assignee": "agent2", "level": 2, "status": Status.OPEN}),
+    ("alice", "Request: dark mode for the dashboard", "Our night shift would love a dark theme.",
+     Priority.LOW, "feature-request", "General", 200, [], {}),
+    ("carmen", "No puedo descargar las facturas", "El botón de descarga no hace nada en Firefox.",
+     Priority.MEDIUM, "billing", "Billing", 20, [], {}),
+    ("carmen", "Two-factor codes arrive late", "SMS codes take 5–10 minutes to arrive, so they expire.",
+     Priority.HIGH, "account-access", "Technical", 12,
+     [("agent2", "We are checking with our SMS provider. Meanwhile the authenticator app works instantly.", False)],
+     {"assignee": "agent2", "level": 2, "status": Status.OPEN}),
+    ("bob", "How do I add a second admin?", "Where in the settings can I give a colleague admin rights?",
+     Priority.LOW, "how-to", "General", 50,
+     [("agent1", "Go to **Settings → Team**, open the colleague's profile and tick *Administrator*.", False),
+      ("bob", "Found it, thanks!", False)],
+     {"assignee": "agent1", "status": Status.RESOLVED}),
+    ("bob", "Webhook deliveries failing since Monday", "Our endpoint gets nothing since Monday 09:00.",
+     Priority.HIGH, "connectivity", "Technical", 40, [], {"level": 2}),
+    ("bob", "Exported CSV has broken accents", "Names like Zoë show as ZoÃ« in the export.",
+     Priority.MEDIUM, "bug-report", "Engineering", 90,
+     [("engineer", "Confirmed: the export is missing a UTF-8 byte order mark for Excel. Fix is scheduled.", False)],
+     {"assignee": "engineer", "level": 3, "status": Status.ON_HOLD}),
+    ("yuki", "ログイン画面が表示されない", "社内ネットワークからログイン画面が真っ白になります。",
+     Priority.HIGH, "connectivity", "General", 6, [], {}),
+    ("claire", "Suspicious login from an unknown country", "We saw a login to our admin account from abroad at 03:00.",
+     Priority.CRITICAL, "security", "Engineering", 1,
+     [("engineer", "Session revoked and password reset forced; reviewing the audit log now.", True)],
+     {"assignee": "engineer", "level": 3, "status": Status.OPEN}),
+    ("claire", "Change of billing contact", "Please send invoices to finance@example.com from now on.",
+     Priority.LOW, "billing", "Billing", 120,
+     [("agent1", "Done: invoices now go to the new address.", False)],
+     {"assignee": "agent1", "status": Status.CLOSED}),
+    ("dieter", "Sync stuck at 99 %", "The desktop sync has been at 99 % since yesterday.",
+     Priority.MEDIUM, "bug-report", "Technical", 26,
+     [("agent2", "Could you send us the sync log? It is under Help → Diagnostics.", False)],
+     {"assignee": "agent2", "level": 2, "status": Status.WAITING}),
+    ("dieter", "Training session for new staff", "Do you offer onboarding sessions for ten new users?",
+     Priority.LOW, "how-to", "General", 8, [], {}),
+    ("alice", "Slow dashboard for large projects", "Projects with over 5 000 items take 20 s to open.",
+     Priority.MEDIUM, "bug-report", "Technical", 15, [], {}),
+    ("carmen", "Cambiar el idioma de las notificaciones", "Quiero recibir los correos en español.",
+     Priority.LOW, "how-to", "General", 300,
+     [("agent1", "Hecho: las notificaciones ya llegan en español.", False)],
+     {"assignee": "agent1", "status": Status.RESOLVED}),
+    ("bob", "Cannot upload files larger than 5 MB", "Uploads stop at 5 MB with no error.",
+     Priority.MEDIUM, "bug-report", "Technical", 4, [], {}),
+    ("yuki", "Invoice in Japanese yen", "Can our invoices be issued in JPY?", Priority.LOW, "billing", "Billing", 60, [], {}),
+    ("claire", "VPN users cannot reach the service", "Users behind our VPN time out since the weekend.",
+     Priority.HIGH, "connectivity", "Technical", 9,
+     [("agent1", "Forwarding to our network specialists.", True)],
+     {"level": 2}),
+    ("alice", "Audit log export for compliance", "We need the last 12 months of audit log for our auditors.",
+     Priority.MEDIUM, "security", "Engineering", 45,
+     [("engineer", "The export is ready; you can download it from Settings → Audit.", False)],
+     {"assignee": "engineer", "level": 3, "status": Status.RESOLVED}),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo data (idempotent). Refuses unless DEBUG or --force."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Run even when DEBUG is off.")
+
+    def handle(self, *args, force=False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("seed_demo only runs in development (DEBUG on) or with --force.")
+        call_command("setup_roles", stdout=self.stdout if options.get("verbosity", 1) > 1 else _Null())
+        with transaction.atomic():
+            seed_configuration()
+            people = seed_people()
+        created = seed_tickets(people)
+        self.stdout.write(f"Demo data ready: {len(people)} people, {created} new tickets.")
+
+
+class _Null:
+    def write(self, *_args, **_kwargs):
+        pass
+
+    def flush(self):
+        pass
+
+
+def seed_configuration():
+    for name, rank, minutes, channels, manager in TIERS:
+        ServiceTier.objects.get_or_create(
+            name=name,
+            defaults={"rank": rank, "first_response_minutes": minutes, "allowed_channels": channels,
+                      "has_account_manager": manager},
+        )
+    for name, tier in ORGANIZATIONS:
+        Organization.objects.get_or_create(name=name, defaults={"tier": ServiceTier.objects.get(name=tier)})
+    for name in TEAMS:
+        Team.objects.get_or_create(name=name)
+    for name, team in QUEUES:
+        Queue.objects.get_or_create(name=name, defaults={"team": Team.objects.get(name=team)})
+    for name, slug in CATEGORIES:
+        Category.objects.get_or_create(slug=slug, defaults={"name": name})
+
+
+def seed_people():
+    password = make_password("demo")
+    people = {}
+    for username, first, last, role, org, language, tz, level, team in PEOPLE:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "first_name": first, "last_name": last, "email": f"{username}@example.com",
+                "password": password, "role": role,
+                "organization": Organization.objects.get(name=org) if org else None,
+                "language": language, "time_zone": tz, "support_level": level,
+                "team": Team.objects.get(name=team) if team else None,
+                "languages": AGENT_LANGUAGES.get(username, []),
+            },
+        )
+        if created:
+            services.set_user_role(None, user, role=role)
+        people[username] = user
+    return people
+
+
+def seed_tickets(people):
+    queues = {q.name: q for q in Queue.objects.all()}
+    categories = {c.slug: c for c in Category.objects.all()}
+    created = 0
+    for requester, subject, body, priority, category, queue, hours, talk, final in TICKETS:
+        customer = people[requester]
+        if Ticket.objects.filter(requester=customer, subject=subject).exists():
+            continue
+        ticket = services.create_ticket(
+            customer, requester=customer, subject=subject, description=body, priority=priority,
+            category=categories[category], queue=queues[queue],
+        )
+        for author, text, internal in talk:
+            services.reply_to_ticket(people[author], ticket, body=text, internal=internal)
+        changes = {}
+        if "assignee" in final:
+            changes["assignee"] = people[final["assignee"]]
+        if "level" in final:
+            changes["level"] = final["level"]
+        if "status" in final:
+            changes["status"] = final["status"]
+        if changes:
+            actor = changes.get("assignee") or people["agent1"]
+            services.update_ticket(actor, ticket, **changes)
+        _age(ticket, hours)
+        created += 1
+    return created
+
+
+def _age(ticket, hours):
+    """Move a freshly made ticket's history back in time so the queues look lived in.
+
+    Entries keep their order and spacing: each is shifted by the same amount,
+    minus a few minutes per step so replies follow the opening message.
+    """
+    shift = timedelta(hours=hours)
+    events = list(TicketEvent.objects.filter(ticket=ticket).order_by("pk"))
+    step = min(shift / (len(events) + 1), timedelta(hours=2))
+    for index, event in enumerate(events):
+        at = event.created_at - shift + step * index
+        TicketEvent.objects.filter(pk=event.pk).update(created_at=at)
+        if event.message_id:
+            Message.objects.filter(pk=event.message_id).update(created_at=at)
+    ticket.refresh_from_db(fields=["status"])
+    last = events[-1].created_at - shift + step * (len(events) - 1) if events else ticket.created_at - shift
+    Ticket.objects.filter(pk=ticket.pk).update(
+        created_at=F("created_at") - shift,
+        updated_at=last,
+        last_public_at=last,
+        resolved_at=last if ticket.status in (Status.RESOLVED, Status.CLOSED) else None,
+    )
