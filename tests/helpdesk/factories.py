@@ -109,6 +109,7 @@ class TicketFactory(factory.django.DjangoModelFactory):
 class MessageFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Message
+        skip_postgeneration_save = True
 
     ticket = factory.SubFactory(TicketFactory)
     author = factory.LazyAttribute(lambda m: m.ticket.requester)
