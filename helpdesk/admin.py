@@ -1,0 +1,180 @@
+"""Django admin: configuration that calls services for anything with a history."""
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import services
+from .models import (
+    Attachment,
+    Category,
+    Message,
+    Organization,
+    Queue,
+    ServiceTier,
+    Status,
+    Team,
+    Ticket,
+    TicketEvent,
+    User,
+)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ("username", "email", "first_name", "last_name", "role", "organization", "support_level", "team", "is_active")
+    list_filter = ("role", "support_level", "team", "organization__tier", "is_active", "is_staff")
+    search_fields = ("username", "email", "first_name", "last_name", "organization__name")
+    list_select_related = ("organization", "team")
+    autocomplete_fields = ("organization",)
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        (_("Firstline"), {"fields": ("role", "organization", "language", "time_zone", "support_level", "team", "languages")}),
+    )
+    add_fieldsets = (
+        *DjangoUserAdmin.add_fieldsets,
+        (_("Firstline"), {"fields": ("email", "first_name", "last_name", "role", "organization", "language", "time_zone", "support_level", "team")}),
+    )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change or "role" in form.changed_data:
+            services.set_user_role(request.user, obj, role=obj.role)
+
+
+@admin.register(ServiceTier)
+class ServiceTierAdmin(admin.ModelAdmin):
+    list_display = ("name", "rank", "first_response_minutes", "has_account_manager")
+    search_fields = ("name",)
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ("name", "tier", "member_count", "created_at")
+    list_filter = ("tier",)
+    search_fields = ("name",)
+    list_select_related = ("tier",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(member_total=Count("members"))
+
+    @admin.display(description=_("members"), ordering="member_total")
+    def member_count(self, obj):
+        return obj.member_total
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    search_fields = ("name",)
+
+
+@admin.register(Queue)
+class QueueAdmin(admin.ModelAdmin):
+    list_display = ("name", "team")
+    list_select_related = ("team",)
+    search_fields = ("name",)
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    search_fields = ("name",)
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class MessageInline(ReadOnlyMixin, admin.TabularInline):
+    model = Message
+    fields = ("created_at", "author", "is_internal", "body")
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = ("reference", "subject", "organization", "requester", "status", "priority", "assignee", "queue", "level", "updated_at")
+    list_filter = ("status", "priority", "level", "queue", "category", "channel", "organization__tier")
+    search_fields = ("subject", "requester__username", "requester__email", "organization__name")
+    list_select_related = ("organization", "requester", "assignee", "queue")
+    raw_id_fields = ("requester", "assignee")
+    autocomplete_fields = ("organization",)
+    readonly_fields = ("created_at", "updated_at", "resolved_at", "last_public_at", "version")
+    date_hierarchy = "created_at"
+    inlines = [MessageInline]
+    actions = ["mark_resolved", "mark_closed"]
+
+    @admin.display(description=_("reference"), ordering="pk")
+    def reference(self, obj):
+        return obj.ref
+
+    def save_model(self, request, obj, form, change):
+        """Edits of workflow fields go through the service so the timeline records them."""
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        editable = {f: form.cleaned_data[f] for f in services.EDITABLE_FIELDS if f in form.changed_data}
+        other = [f for f in form.changed_data if f not in services.EDITABLE_FIELDS]
+        if other:
+            Ticket.objects.filter(pk=obj.pk).update(**{f: form.cleaned_data[f] for f in other})
+        if editable:
+            services.update_ticket(request.user, Ticket.objects.get(pk=obj.pk), **editable)
+
+    def _bulk_status(self, request, queryset, status):
+        changed = services.bulk_update_tickets(request.user, list(queryset.values_list("pk", flat=True)), status=status)
+        self.message_user(
+            request, ngettext("%(count)d ticket updated.", "%(count)d tickets updated.", changed) % {"count": changed},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Mark selected tickets resolved"))
+    def mark_resolved(self, request, queryset):
+        self._bulk_status(request, queryset, Status.RESOLVED)
+
+    @admin.action(description=_("Mark selected tickets closed"))
+    def mark_closed(self, request, queryset):
+        self._bulk_status(request, queryset, Status.CLOSED)
+
+
+@admin.register(TicketEvent)
+class TicketEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("created_at", "ticket", "kind", "actor", "is_public")
+    list_filter = ("kind", "is_public")
+    list_select_related = ("ticket", "actor")
+    raw_id_fields = ("ticket", "actor", "message")
+    search_fields = ("ticket__subject",)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("helpdesk.view_ticketevent")
+
+
+class AttachmentInline(ReadOnlyMixin, admin.TabularInline):
+    model = Attachment
+    fields = ("original_name", "content_type", "size")
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("created_at", "ticket", "author", "is_internal")
+    list_filter = ("is_internal",)
+    list_select_related = ("ticket", "author")
+    raw_id_fields = ("ticket", "author")
+    search_fields = ("body", "ticket__subject")
+    inlines = [AttachmentInline]
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("helpdesk.view_message")

@@ -1,0 +1,121 @@
+"""Every URL of the project, walked as every kind of visitor.
+
+A customer of another organization gets 404 for anything of Acme's, exactly
+as for a ticket that does not exist; customers get 404 on agent pages and
+agents on portal pages.
+"""
+
+import re
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.files.base import ContentFile
+
+from helpdesk.models import Attachment, Role
+from helpdesk.services import set_user_role
+
+from .factories import AgentFactory, CustomerFactory, MessageFactory, OrganizationFactory, TicketFactory
+
+LOGIN = "login"  # expected: redirect to the login page
+VISITORS = ["anonymous", "alice", "bob", "agent", "manager", "admin"]
+
+# (method, url template, expected status per visitor in VISITORS order)
+MATRIX = [
+    ("get", "/", [LOGIN, 302, 302, 302, 302, 302]),
+    ("get", "/healthz", [200, 200, 200, 200, 200, 200]),
+    ("get", "/accounts/login/", [200, 302, 302, 302, 302, 302]),
+    ("get", "/portal/", [LOGIN, 200, 200, 404, 404, 404]),
+    ("get", "/portal/tickets/new/", [LOGIN, 200, 200, 404, 404, 404]),
+    ("get", "/portal/tickets/{ref}/", [LOGIN, 200, 404, 404, 404, 404]),
+    ("get", "/portal/tickets/FL-99999/", [LOGIN, 404, 404, 404, 404, 404]),
+    ("post", "/portal/tickets/{ref}/reply/", [LOGIN, 302, 404, 404, 404, 404]),
+    ("post", "/portal/tickets/{ref}/close/", [LOGIN, 302, 404, 404, 404, 404]),
+    ("post", "/portal/tickets/{ref}/reopen/", [LOGIN, 302, 404, 404, 404, 404]),
+    ("get", "/agent/", [LOGIN, 404, 404, 200, 200, 200]),
+    ("get", "/agent/agents/", [LOGIN, 404, 404, 200, 200, 200]),
+    ("get", "/agent/tickets/{ref}/", [LOGIN, 404, 404, 200, 200, 200]),
+    ("post", "/agent/tickets/{ref}/claim/", [LOGIN, 404, 404, 302, 302, 302]),
+    ("post", "/agent/tickets/{ref}/fields/", [LOGIN, 404, 404, 302, 302, 302]),
+    ("post", "/agent/tickets/{ref}/messages/", [LOGIN, 404, 404, 302, 302, 302]),
+    ("post", "/agent/tickets/bulk/", [LOGIN, 404, 404, 302, 302, 302]),
+    ("get", "/attachments/{public_attachment}/report.txt", [LOGIN, 200, 404, 200, 200, 200]),
+    ("get", "/attachments/{internal_attachment}/notes.txt", [LOGIN, 404, 404, 200, 200, 200]),
+    ("get", "/admin/", [302, 302, 302, 302, 200, 200]),
+    ("get", "/admin/helpdesk/ticket/", [302, 302, 302, 302, 200, 200]),
+    ("post", "/accounts/logout/", [302, 302, 302, 302, 302, 302]),
+]
+
+
+@pytest.fixture
+def world(db):
+    call_command("setup_roles", stdout=StringIO())
+    acme = OrganizationFactory(name="Acme")
+    alice = CustomerFactory(username="alice", organization=acme)
+    bob = CustomerFactory(username="bob", organization=OrganizationFactory(name="Globex"))
+    agent = AgentFactory(username="agent1")
+    manager = AgentFactory(username="manager", manager=True)
+    admin = AgentFactory(username="admin")
+    set_user_role(None, manager, role=Role.MANAGER)
+    set_user_role(None, admin, role=Role.ADMIN)
+    ticket = TicketFactory(requester=alice)
+    public = MessageFactory(ticket=ticket, author=alice)
+    internal = MessageFactory(ticket=ticket, author=agent, is_internal=True)
+    attachments = {}
+    for key, message, name in (("public_attachment", public, "report.txt"), ("internal_attachment", internal, "notes.txt")):
+        attachment = Attachment(message=message, original_name=name, content_type="text/plain", size=5)
+        attachment.file.save(name, ContentFile(b"hello"), save=False)
+        attachment.save()
+        attachments[key] = attachment.pk
+    users = {"anonymous": None, "alice": alice, "bob": bob, "agent": agent, "manager": manager, "admin": admin}
+    return {"users": users, "ref": ticket.ref, **attachments}
+
+
+def _cases():
+    for method, url, statuses in MATRIX:
+        for visitor, expected in zip(VISITORS, statuses, strict=True):
+            yield pytest.param(method, url, visitor, expected, id=f"{method} {url} as {visitor}")
+
+
+@pytest.mark.parametrize(("method", "url", "visitor", "expected"), list(_cases()))
+def test_access(client, world, method, url, visitor, expected):
+    user = world["users"][visitor]
+    if user is not None:
+        client.force_login(user)
+    path = url.format(**{k: v for k, v in world.items() if k != "users"})
+    data = {"body": "hi", "version": 1, "tickets": [1], "status": "open"} if method == "post" else None
+    response = getattr(client, method)(path, data)
+    if expected == LOGIN:
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+    else:
+        assert response.status_code == expected
+
+
+def test_another_organizations_ticket_looks_exactly_like_a_missing_one(client, world):
+    client.force_login(world["users"]["bob"])
+    existing = client.get(f"/portal/tickets/{world['ref']}/")
+    missing = client.get("/portal/tickets/FL-99999/")
+    assert existing.status_code == missing.status_code == 404
+
+    def without_token(response):
+        content = re.sub(rb'"X-CSRFToken": "[^"]+"', b"", response.content)
+        return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]+"', b"", content)
+
+    assert without_token(existing) == without_token(missing)
+
+
+def test_attachment_is_served_with_its_original_name_and_content(client, world):
+    client.force_login(world["users"]["alice"])
+    response = client.get(f"/attachments/{world['public_attachment']}/report.txt")
+    assert b"".join(response.streaming_content) == b"hello"
+    assert 'filename="report.txt"' in response["Content-Disposition"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_media_files_have_no_public_url(client, world, settings):
+    client.force_login(world["users"]["alice"])
+    attachment = Attachment.objects.get(pk=world["public_attachment"])
+    assert settings.MEDIA_URL in (None, "", "/")
+    assert client.get("/" + attachment.file.name).status_code == 404
+    assert client.get("/media/" + attachment.file.name).status_code == 404
