@@ -1,0 +1,129 @@
+"""The outbox: written once per reason, sent at least once, never twice."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from comms import services, tasks
+from comms.models import DeliveryAttempt, OutboundMessage, OutboundStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def queue(key="ticket:1:reply:1:user:1", **kwargs):
+    return services.queue_email(key=key, to="alice@example.com", subject="Hello", body="Body", **kwargs)
+
+
+class BrokenBackend:
+    """The outside world failing: an SMTP server that refuses everything."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("SMTP server unreachable")
+
+
+@pytest.fixture
+def broken_smtp(settings):
+    settings.EMAIL_BACKEND = f"{__name__}.BrokenBackend"
+
+
+def test_queue_email_is_idempotent_per_key():
+    first = queue()
+    second = queue()
+    assert first.pk == second.pk
+    assert OutboundMessage.objects.count() == 1
+
+
+def test_different_reasons_are_different_messages():
+    queue(key="a")
+    queue(key="b")
+    assert OutboundMessage.objects.count() == 2
+
+
+def test_deliver_sends_once_and_logs_it(mailoutbox):
+    message = queue()
+    assert services.deliver_message(message.pk) is True
+    assert services.deliver_message(message.pk) is False
+    assert len(mailoutbox) == 1
+    message.refresh_from_db()
+    assert message.status == OutboundStatus.SENT and message.attempts == 1 and message.sent_at
+    assert list(DeliveryAttempt.objects.values_list("succeeded", flat=True)) == [True]
+
+
+def test_failure_is_retried_later_with_back_off(broken_smtp):
+    message = queue()
+    now = timezone.now()
+    assert services.deliver_message(message.pk, now=now) is False
+    message.refresh_from_db()
+    assert message.status == OutboundStatus.PENDING and message.attempts == 1
+    assert message.next_attempt_at == now + timedelta(minutes=1)
+    assert "SMTP server unreachable" in message.last_error
+    assert services.deliver_message(message.pk, now=now) is False  # not due yet: not even tried
+    assert DeliveryAttempt.objects.filter(succeeded=False).count() == 1
+    services.deliver_message(message.pk, now=now + timedelta(minutes=1))
+    message.refresh_from_db()
+    assert message.attempts == 2 and message.next_attempt_at == now + timedelta(minutes=3)
+
+
+def test_gives_up_after_max_attempts(broken_smtp):
+    message = queue()
+    OutboundMessage.objects.filter(pk=message.pk).update(max_attempts=2)
+    now = timezone.now()
+    for hours in range(3):
+        services.deliver_message(message.pk, now=now + timedelta(hours=hours))
+    message.refresh_from_db()
+    assert message.status == OutboundStatus.FAILED and message.attempts == 2
+
+
+def test_retry_message_requeues_a_failed_one(broken_smtp, settings, mailoutbox, django_capture_on_commit_callbacks):
+    message = queue()
+    OutboundMessage.objects.filter(pk=message.pk).update(status=OutboundStatus.FAILED, attempts=6)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.retry_message(None, message) is True
+    message.refresh_from_db()
+    assert message.status == OutboundStatus.SENT
+
+
+def test_sweep_picks_up_a_lapsed_lease(mailoutbox):
+    message = queue()
+    mail.outbox.clear()
+    now = timezone.now()
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        status=OutboundStatus.SENDING, lease_until=now - timedelta(seconds=1), attempts=1
+    )
+    assert services.deliver_due(now=now) == 1
+    assert len(mailoutbox) == 1
+
+
+def test_sweep_leaves_a_live_lease_alone(mailoutbox):
+    message = queue()
+    mail.outbox.clear()
+    now = timezone.now()
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        status=OutboundStatus.SENDING, lease_until=now + timedelta(minutes=1)
+    )
+    assert services.deliver_due(now=now) == 0
+    assert mailoutbox == []
+
+
+def test_sweep_task_twice_sends_each_message_once(mailoutbox, monkeypatch):
+    # The wake-up task was lost: rows wait in the outbox for the sweep.
+    monkeypatch.setattr(services, "_wake_worker", lambda pk: None)
+    for key in ("a", "b", "c"):
+        queue(key=key)
+    tasks.deliver_due()
+    tasks.deliver_due()
+    assert sorted(m.extra_headers["X-Firstline-Key"] for m in mailoutbox) == ["a", "b", "c"]
+
+
+def test_deliver_task_twice_sends_once(mailoutbox, monkeypatch):
+    monkeypatch.setattr(services, "_wake_worker", lambda pk: None)
+    message = queue()
+    tasks.deliver_message(message.pk)
+    tasks.deliver_message(message.pk)
+    assert len(mailoutbox) == 1
