@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from helpdesk.management.commands.seed_demo import seed_configuration
@@ -113,19 +113,29 @@ def _batch(rng, size, now, people, staff, queues, categories, statuses):
             resolved_at=None if status in OPEN_STATUSES else updated,
         ))
     tickets = Ticket.objects.bulk_create(rows, batch_size=BATCH)
-    messages = []
+    # Messages and events are plain rows: inserted without model instances, and
+    # the events derived from the messages in one INSERT … SELECT.
+    adapt = connection.ops.adapt_datetimefield_value
+    message_table = Message._meta.db_table
+    event_table = TicketEvent._meta.db_table
+    rows = []
     for ticket in tickets:
         agent = ticket.assignee_id or staff[0]
         for step, (author, internal) in enumerate(((ticket.requester_id, False), (agent, False), (agent, True))):
-            messages.append(Message(ticket=ticket, author_id=author, body=f"Message {step + 1} of a synthetic ticket.",
-                                    is_internal=internal, created_at=ticket.created_at + timedelta(minutes=step)))
-    messages = Message.objects.bulk_create(messages, batch_size=BATCH)
-    kinds = (EventKind.CREATED, EventKind.REPLIED, EventKind.NOTE)
-    TicketEvent.objects.bulk_create(
-        [
-            TicketEvent(ticket_id=m.ticket_id, actor_id=m.author_id, kind=kinds[i % 3], message=m,
-                        is_public=not m.is_internal, created_at=m.created_at)
-            for i, m in enumerate(messages)
-        ],
-        batch_size=BATCH,
-    )
+            rows.append((ticket.pk, author, f"Message {step + 1} of a synthetic ticket.", internal,
+                         adapt(ticket.created_at + timedelta(minutes=step))))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {message_table}")  # noqa: S608
+        after = cursor.fetchone()[0]
+        cursor.executemany(
+            f"INSERT INTO {message_table} (ticket_id, author_id, body, is_internal, created_at) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s, %s)",
+            rows,
+        )
+        cursor.execute(
+            f"INSERT INTO {event_table} (ticket_id, actor_id, kind, message_id, data, is_public, created_at) "  # noqa: S608
+            f"SELECT ticket_id, author_id, CASE WHEN is_internal THEN '{EventKind.NOTE}' "
+            f"WHEN body LIKE 'Message 1 %%' THEN '{EventKind.CREATED}' ELSE '{EventKind.REPLIED}' END, "
+            f"id, '{{}}', NOT is_internal, created_at FROM {message_table} WHERE id > %s",
+            [after],
+        )
