@@ -177,7 +177,8 @@ STORAGES = {
 # Attachments are private: they live outside any public URL and are served only
 # through an access-checked view (helpdesk.views.attachment_download).
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "private"))
-MEDIA_URL = None
+# No URL pattern serves this prefix; it exists only because Django's tools expect one.
+MEDIA_URL = "/private-files/"
 FIRSTLINE_ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
 FIRSTLINE_ATTACHMENT_MAX_FILES = 5
 FIRSTLINE_ATTACHMENT_TYPES = {
