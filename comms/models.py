@@ -43,9 +43,7 @@ class OutboundMessage(models.Model):
     """
 
     idempotency_key = models.CharField(max_length=200, unique=True)
-    channel = models.CharField(
-        max_length=12, choices=OutboundChannel.choices, default=OutboundChannel.EMAIL
-    )
+    channel = models.CharField(max_length=12, choices=OutboundChannel.choices, default=OutboundChannel.EMAIL)
     recipient = models.CharField(_("recipient"), max_length=254)
     recipient_user_id = models.BigIntegerField(null=True, blank=True)
     subject = models.CharField(_("subject"), max_length=255)
@@ -53,9 +51,7 @@ class OutboundMessage(models.Model):
     # A free-form label tying the row to what caused it (e.g. "FL-1042"), so
     # an agent can see a ticket's deliveries without comms knowing tickets.
     reference = models.CharField(max_length=64, blank=True, db_index=True)
-    status = models.CharField(
-        max_length=10, choices=OutboundStatus.choices, default=OutboundStatus.PENDING
-    )
+    status = models.CharField(max_length=10, choices=OutboundStatus.choices, default=OutboundStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     max_attempts = models.PositiveSmallIntegerField(default=6)
     next_attempt_at = models.DateTimeField(default=timezone.now)

@@ -44,9 +44,7 @@ def queue_email(*, key, to, subject, body, recipient_user_id=None, reference="")
     }
     try:
         with transaction.atomic():
-            message, created = OutboundMessage.objects.get_or_create(
-                idempotency_key=key[:200], defaults=defaults
-            )
+            message, created = OutboundMessage.objects.get_or_create(idempotency_key=key[:200], defaults=defaults)
     except IntegrityError:
         # A concurrent call inserted the same key between our read and write.
         return OutboundMessage.objects.get(idempotency_key=key[:200])

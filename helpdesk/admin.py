@@ -24,18 +24,46 @@ from .models import (
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    list_display = ("username", "email", "first_name", "last_name", "role", "organization", "support_level", "team", "is_active")
+    list_display = (
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "role",
+        "organization",
+        "support_level",
+        "team",
+        "is_active",
+    )
     list_filter = ("role", "support_level", "team", "organization__tier", "is_active", "is_staff")
     search_fields = ("username", "email", "first_name", "last_name", "organization__name")
     list_select_related = ("organization", "team")
     autocomplete_fields = ("organization",)
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        (_("Firstline"), {"fields": ("role", "organization", "language", "time_zone", "support_level", "team", "languages")}),
+        (
+            _("Firstline"),
+            {"fields": ("role", "organization", "language", "time_zone", "support_level", "team", "languages")},
+        ),
     )
     add_fieldsets = (
         *DjangoUserAdmin.add_fieldsets,
-        (_("Firstline"), {"fields": ("email", "first_name", "last_name", "role", "organization", "language", "time_zone", "support_level", "team")}),
+        (
+            _("Firstline"),
+            {
+                "fields": (
+                    "email",
+                    "first_name",
+                    "last_name",
+                    "role",
+                    "organization",
+                    "language",
+                    "time_zone",
+                    "support_level",
+                    "team",
+                )
+            },
+        ),
     )
 
     def save_model(self, request, obj, form, change):
@@ -105,7 +133,18 @@ class MessageInline(ReadOnlyMixin, admin.TabularInline):
 
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
-    list_display = ("reference", "subject", "organization", "requester", "status", "priority", "assignee", "queue", "level", "updated_at")
+    list_display = (
+        "reference",
+        "subject",
+        "organization",
+        "requester",
+        "status",
+        "priority",
+        "assignee",
+        "queue",
+        "level",
+        "updated_at",
+    )
     list_filter = ("status", "priority", "level", "queue", "category", "channel", "organization__tier")
     search_fields = ("subject", "requester__username", "requester__email", "organization__name")
     list_select_related = ("organization", "requester", "assignee", "queue")
@@ -135,7 +174,8 @@ class TicketAdmin(admin.ModelAdmin):
     def _bulk_status(self, request, queryset, status):
         changed = services.bulk_update_tickets(request.user, list(queryset.values_list("pk", flat=True)), status=status)
         self.message_user(
-            request, ngettext("%(count)d ticket updated.", "%(count)d tickets updated.", changed) % {"count": changed},
+            request,
+            ngettext("%(count)d ticket updated.", "%(count)d tickets updated.", changed) % {"count": changed},
             messages.SUCCESS,
         )
 

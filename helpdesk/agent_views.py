@@ -145,8 +145,7 @@ def _detail_context(request, ticket, *, reply_form=None, stale=None, fields_form
     return {
         "ticket": ticket,
         "events": events,
-        "reply_form": reply_form
-        or ReplyForm(initial={"seen_event_id": max((e.pk for e in events), default=0)}),
+        "reply_form": reply_form or ReplyForm(initial={"seen_event_id": max((e.pk for e in events), default=0)}),
         "fields_form": fields_form or _fields_form(ticket),
         "stale": stale,
         "refresh_seconds": settings.FIRSTLINE_QUEUE_REFRESH_SECONDS * 3,
@@ -233,8 +232,13 @@ def ticket_reply(request, ref):
     data = form.cleaned_data
     try:
         services.reply_to_ticket(
-            request.user, ticket, body=data["body"], internal=data["internal"],
-            attachments=data["attachments"], seen_event_id=data["seen_event_id"], force=data["force"],
+            request.user,
+            ticket,
+            body=data["body"],
+            internal=data["internal"],
+            attachments=data["attachments"],
+            seen_event_id=data["seen_event_id"],
+            force=data["force"],
         )
     except services.StaleReply as stale:
         return _render_detail(request, ticket, partial, reply_form=_stale_form(request, ticket), stale=stale.messages)
@@ -247,4 +251,3 @@ def ticket_reply(request, ref):
     response = _render_detail(request, get_ticket_for_agent(request.user, ref), "ticket-composer")
     trigger_client_event(response, "ticketUpdated", {})
     return response
-

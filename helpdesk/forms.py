@@ -65,9 +65,7 @@ class AttachmentsField(forms.FileField):
                     )
                 )
             elif upload.size == 0:
-                errors.append(
-                    ValidationError(_("“%(name)s” is empty."), code="file_empty", params={"name": name})
-                )
+                errors.append(ValidationError(_("“%(name)s” is empty."), code="file_empty", params={"name": name}))
         if errors:
             raise ValidationError(errors)
         return files
@@ -81,9 +79,7 @@ class TicketCreateForm(forms.Form):
         max_length=20000,
         help_text=_("Markdown is supported."),
     )
-    category = forms.ModelChoiceField(
-        label=_("Category"), queryset=Category.objects.all(), required=False
-    )
+    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all(), required=False)
     priority = forms.TypedChoiceField(
         label=_("How urgent is it?"),
         choices=Priority.choices,
@@ -159,32 +155,44 @@ class TicketFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     status = forms.ChoiceField(label=_("Status"), choices=[("", _("Any status"))] + Status.choices, required=False)
     priority = forms.TypedChoiceField(
-        label=_("Priority"), choices=[("", _("Any priority"))] + Priority.choices, coerce=int,
-        required=False, empty_value=None,
+        label=_("Priority"),
+        choices=[("", _("Any priority"))] + Priority.choices,
+        coerce=int,
+        required=False,
+        empty_value=None,
     )
-    queue = forms.ModelChoiceField(label=_("Queue"), queryset=Queue.objects.all(), required=False,
-                                   empty_label=_("Any queue"))
+    queue = forms.ModelChoiceField(
+        label=_("Queue"), queryset=Queue.objects.all(), required=False, empty_label=_("Any queue")
+    )
     level = forms.TypedChoiceField(
-        label=_("Level"), choices=[("", _("Any level"))] + SupportLevel.choices, coerce=int,
-        required=False, empty_value=None,
+        label=_("Level"),
+        choices=[("", _("Any level"))] + SupportLevel.choices,
+        coerce=int,
+        required=False,
+        empty_value=None,
     )
     assignee = forms.CharField(
-        label=_("Assignee"), required=False, max_length=150,
+        label=_("Assignee"),
+        required=False,
+        max_length=150,
         help_text=_("A username, “me” or “none”."),
     )
-    category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all(),
-                                      required=False, empty_label=_("Any category"))
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=Category.objects.all(), required=False, empty_label=_("Any category")
+    )
     sort = forms.ChoiceField(label=_("Sort"), choices=list(SORT_LABELS.items()), required=False)
     page = forms.IntegerField(required=False, min_value=1)
 
 
 class BulkActionForm(forms.Form):
-    tickets = forms.TypedMultipleChoiceField(coerce=int, choices=[], error_messages={
-        "required": _("Select at least one ticket.")})
+    tickets = forms.TypedMultipleChoiceField(
+        coerce=int, choices=[], error_messages={"required": _("Select at least one ticket.")}
+    )
     assignee = forms.CharField(required=False, max_length=150, label=_("Assign to"))
     status = forms.ChoiceField(choices=[("", "—")] + Status.choices, required=False, label=_("Set status"))
-    priority = forms.TypedChoiceField(choices=[("", "—")] + Priority.choices, coerce=int, required=False,
-                                      empty_value=None, label=_("Set priority"))
+    priority = forms.TypedChoiceField(
+        choices=[("", "—")] + Priority.choices, coerce=int, required=False, empty_value=None, label=_("Set priority")
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -219,14 +227,17 @@ class TicketFieldsForm(forms.Form):
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     status = forms.ChoiceField(label=_("Status"), choices=Status.choices, required=False)
-    priority = forms.TypedChoiceField(label=_("Priority"), choices=Priority.choices, coerce=int,
-                                      required=False, empty_value=None)
+    priority = forms.TypedChoiceField(
+        label=_("Priority"), choices=Priority.choices, coerce=int, required=False, empty_value=None
+    )
     category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all(), required=False)
     queue = forms.ModelChoiceField(label=_("Queue"), queryset=Queue.objects.all(), required=False)
-    level = forms.TypedChoiceField(label=_("Level"), choices=SupportLevel.choices, coerce=int,
-                                   required=False, empty_value=None)
-    assignee = forms.CharField(label=_("Assignee"), required=False, max_length=150,
-                               help_text=_("A username, or “none” to unassign."))
+    level = forms.TypedChoiceField(
+        label=_("Level"), choices=SupportLevel.choices, coerce=int, required=False, empty_value=None
+    )
+    assignee = forms.CharField(
+        label=_("Assignee"), required=False, max_length=150, help_text=_("A username, or “none” to unassign.")
+    )
 
     def clean_assignee(self):
         return _clean_agent(self.cleaned_data["assignee"])

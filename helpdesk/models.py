@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -31,9 +31,7 @@ class ServiceTier(models.Model):
     """A commercial tier; its figures are defaults an admin can change."""
 
     name = models.CharField(_("name"), max_length=60, unique=True)
-    rank = models.PositiveSmallIntegerField(
-        _("rank"), default=100, help_text=_("Lower ranks are served first.")
-    )
+    rank = models.PositiveSmallIntegerField(_("rank"), default=100, help_text=_("Lower ranks are served first."))
     first_response_minutes = models.PositiveIntegerField(_("first response target (minutes)"))
     allowed_channels = models.JSONField(_("allowed channels"), default=list, blank=True)
     has_account_manager = models.BooleanField(_("has an account manager"), default=False)
@@ -103,9 +101,7 @@ class User(AbstractUser):
         related_name="members",
         verbose_name=_("organization"),
     )
-    language = models.CharField(
-        _("language"), max_length=10, choices=settings.LANGUAGES, default="en"
-    )
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="en")
     time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
     support_level = models.PositiveSmallIntegerField(
         _("support level"), choices=SupportLevel.choices, null=True, blank=True
@@ -152,9 +148,7 @@ class User(AbstractUser):
 
 class Queue(models.Model):
     name = models.CharField(_("name"), max_length=80, unique=True)
-    team = models.ForeignKey(
-        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="queues"
-    )
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="queues")
 
     class Meta:
         ordering = ["name"]
@@ -220,7 +214,7 @@ def ref_to_pk(ref):
 
 class TicketQuerySet(models.QuerySet):
     def open(self):
-        return self.filter(is_open=True)
+        return self.filter(is_open=1)
 
     def for_customer(self, user):
         """Tickets a customer may see: those of their own organization."""
@@ -265,16 +259,14 @@ class TicketQuerySet(models.QuerySet):
         if view == "waiting":
             return self.filter(status=Status.WAITING)
         if view == "resolved":
-            return self.filter(status__in=DONE_STATUSES, resolved_at__gte=since)
+            return self.filter(is_open=0, resolved_at__gte=since)
         return self.open()
 
     def with_list_columns(self):
         return self.select_related("requester", "organization", "assignee", "queue", "category")
 
     def with_detail(self):
-        return self.select_related(
-            "requester", "organization__tier", "assignee", "queue", "category"
-        )
+        return self.select_related("requester", "organization__tier", "assignee", "queue", "category")
 
     def queue_counts(self, user, *, since):
         """Every agent queue's count in one round trip.
@@ -283,14 +275,15 @@ class TicketQuerySet(models.QuerySet):
         index; one aggregate with FILTER clauses would scan the whole table.
         """
         tickets = Ticket.objects.order_by()
-        team = tickets.filter(queue__team_id=user.team_id) if user.team_id else tickets.none()
+        team_queues = Queue.objects.filter(team_id=user.team_id).values("pk")
+        team = tickets.filter(queue__in=team_queues) if user.team_id else tickets.none()
         parts = {
-            "mine": tickets.filter(is_open=True, assignee=user),
-            "unassigned": tickets.filter(is_open=True, assignee__isnull=True),
-            "team": team.filter(is_open=True),
-            "open": tickets.filter(is_open=True),
+            "mine": tickets.filter(is_open=1, assignee=user),
+            "unassigned": tickets.filter(is_open=1, assignee__isnull=True),
+            "team": team.filter(is_open=1),
+            "open": tickets.filter(is_open=1),
             "waiting": tickets.filter(status=Status.WAITING),
-            "resolved": tickets.filter(resolved_at__gte=since, status__in=DONE_STATUSES),
+            "resolved": tickets.filter(is_open=0, resolved_at__gte=since),
         }
         counts = (
             User.objects.filter(pk=user.pk)
@@ -303,7 +296,8 @@ class TicketQuerySet(models.QuerySet):
 def _count(queryset):
     """COUNT(*) of a queryset as a scalar subquery."""
     return models.Subquery(
-        queryset.annotate(_n=models.Func(models.F("pk"), function="COUNT")).values("_n")[:1],
+        # COUNT(*), not COUNT(id): the database may answer from the index alone.
+        queryset.annotate(_n=models.Func(template="COUNT(*)", output_field=models.IntegerField())).values("_n")[:1],
         output_field=models.IntegerField(),
     )
 
@@ -322,12 +316,8 @@ class Ticket(models.Model):
     )
     subject = models.CharField(_("subject"), max_length=200)
     description = models.TextField(_("description"), blank=True)
-    status = models.CharField(
-        _("status"), max_length=16, choices=Status.choices, default=Status.NEW
-    )
-    priority = models.PositiveSmallIntegerField(
-        _("priority"), choices=Priority.choices, default=Priority.MEDIUM
-    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEW)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.MEDIUM)
     category = models.ForeignKey(
         Category,
         on_delete=models.SET_NULL,
@@ -349,9 +339,7 @@ class Ticket(models.Model):
         related_name="assigned_tickets",
         verbose_name=_("assignee"),
     )
-    level = models.PositiveSmallIntegerField(
-        _("support level"), choices=SupportLevel.choices, default=SupportLevel.L1
-    )
+    level = models.PositiveSmallIntegerField(_("support level"), choices=SupportLevel.choices, default=SupportLevel.L1)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
@@ -359,14 +347,16 @@ class Ticket(models.Model):
     # Bumped by every service that changes the ticket, so an edit made from a
     # stale page is detected instead of silently overwriting someone else's.
     version = models.PositiveIntegerField(default=1)
-    # Kept by the database from `status`, so the open queues read one index in
-    # order instead of sorting every open ticket.
+    # Kept by the database from `status` (1 open, 0 done), so the open queues
+    # read one index in order instead of sorting every open ticket. An integer
+    # rather than a boolean: SQLite uses an index for `is_open = 1`, not for a
+    # bare boolean column.
     is_open = models.GeneratedField(
         expression=models.Case(
-            models.When(status__in=OPEN_STATUSES, then=models.Value(True)),
-            default=models.Value(False),
+            models.When(status__in=OPEN_STATUSES, then=models.Value(1)),
+            default=models.Value(0),
         ),
-        output_field=models.BooleanField(),
+        output_field=models.PositiveSmallIntegerField(),
         db_persist=True,
     )
 
@@ -385,7 +375,7 @@ class Ticket(models.Model):
             models.Index(fields=["status", "-updated_at"], name="ticket_status_updated"),
             models.Index(fields=["organization", "-updated_at"], name="ticket_org_updated"),
             models.Index(fields=["-updated_at", "-id"], name="ticket_updated"),
-            models.Index(fields=["resolved_at"], name="ticket_resolved_at"),
+            models.Index(fields=["is_open", "resolved_at"], name="ticket_done_resolved"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(level__gte=1, level__lte=4), name="ticket_level_range"),
@@ -394,10 +384,6 @@ class Ticket(models.Model):
 
     def __str__(self):
         return f"{self.ref} {self.subject}"
-
-    @property
-    def ref(self):
-        return f"{settings.FIRSTLINE_REF_PREFIX}-{self.pk + self.REF_OFFSET}"
 
     def get_absolute_url(self):
         from django.urls import reverse
@@ -409,12 +395,14 @@ class Ticket(models.Model):
 
         return reverse("portal:ticket-detail", args=[self.ref])
 
+    @property
+    def ref(self):
+        return f"{settings.FIRSTLINE_REF_PREFIX}-{self.pk + self.REF_OFFSET}"
+
 
 class Message(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ticket_messages"
-    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ticket_messages")
     body = models.TextField(_("message"))
     is_internal = models.BooleanField(_("internal note"), default=False)
     created_at = models.DateTimeField(default=timezone.now)
@@ -458,9 +446,11 @@ class TicketEventQuerySet(models.QuerySet):
 
     def timeline(self):
         """Everything the timeline shows, in time order, in two queries."""
-        return self.select_related("actor", "message__author").prefetch_related(
-            "message__attachments"
-        ).order_by("created_at", "pk")
+        return (
+            self.select_related("actor", "message__author")
+            .prefetch_related("message__attachments")
+            .order_by("created_at", "pk")
+        )
 
 
 class EventKind(models.TextChoices):
@@ -488,9 +478,7 @@ class TicketEvent(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     kind = models.CharField(max_length=20, choices=EventKind.choices)
-    message = models.OneToOneField(
-        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="event"
-    )
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, null=True, blank=True, related_name="event")
     data = models.JSONField(default=dict, blank=True)
     is_public = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)

@@ -28,7 +28,9 @@ def ticket_list(request):
         show = "all"
     tickets = tickets.select_related("requester", "assignee").order_by("-updated_at", "-pk")
     page = Paginator(tickets, settings.FIRSTLINE_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "helpdesk/portal/ticket_list.html", {"page": page, "show": show, "q": request.GET.get("q", "")})
+    return render(
+        request, "helpdesk/portal/ticket_list.html", {"page": page, "show": show, "q": request.GET.get("q", "")}
+    )
 
 
 @customer_required
@@ -47,9 +49,7 @@ def ticket_create(request):
             channel="web",
             attachments=data["attachments"],
         )
-        messages.success(
-            request, _("Ticket %(ref)s opened. We have emailed you a confirmation.") % {"ref": ticket.ref}
-        )
+        messages.success(request, _("Ticket %(ref)s opened. We have emailed you a confirmation.") % {"ref": ticket.ref})
         return redirect(ticket.get_portal_url())
     return render(request, "helpdesk/portal/ticket_form.html", {"form": form})
 
@@ -90,8 +90,13 @@ def ticket_reply(request, ref):
     data = form.cleaned_data
     try:
         services.reply_to_ticket(
-            request.user, ticket, body=data["body"], internal=False, attachments=data["attachments"],
-            seen_event_id=data["seen_event_id"], force=data["force"],
+            request.user,
+            ticket,
+            body=data["body"],
+            internal=False,
+            attachments=data["attachments"],
+            seen_event_id=data["seen_event_id"],
+            force=data["force"],
         )
     except services.StaleReply as stale:
         draft = request.POST.copy()

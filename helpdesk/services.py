@@ -217,7 +217,12 @@ def create_ticket(
         message = Message.objects.create(ticket=ticket, author=actor, body=description, created_at=now)
         _save_attachments(message, attachments)
         record_event(
-            ticket, actor, EventKind.CREATED, message=message, is_public=True, at=now,
+            ticket,
+            actor,
+            EventKind.CREATED,
+            message=message,
+            is_public=True,
+            at=now,
             data={"channel": channel},
         )
         transaction.on_commit(lambda: _notify_created(ticket))
@@ -250,9 +255,7 @@ def reply_to_ticket(actor, ticket, *, body, internal=False, attachments=(), seen
                 newer = [m for m in newer if not m.is_internal]
             if newer:
                 raise StaleReply(newer)
-        message = Message.objects.create(
-            ticket=ticket, author=actor, body=body, is_internal=internal, created_at=now
-        )
+        message = Message.objects.create(ticket=ticket, author=actor, body=body, is_internal=internal, created_at=now)
         _save_attachments(message, attachments)
         record_event(
             ticket,
@@ -266,13 +269,10 @@ def reply_to_ticket(actor, ticket, *, body, internal=False, attachments=(), seen
         if not internal:
             ticket.last_public_at = now
             fields.append("last_public_at")
-            new_status = None
-            if actor.is_customer and ticket.status in (Status.WAITING, Status.RESOLVED):
-                new_status = Status.OPEN
-            elif actor.is_agent and ticket.status == Status.NEW:
-                new_status = Status.OPEN
-            if new_status:
-                _set_status(actor, ticket, new_status, now)
+            customer_answered = actor.is_customer and ticket.status in (Status.WAITING, Status.RESOLVED)
+            agent_took_it_up = actor.is_agent and ticket.status == Status.NEW
+            if customer_answered or agent_took_it_up:
+                _set_status(actor, ticket, Status.OPEN, now)
                 fields += ["status", "resolved_at"]
         _touch(ticket, now, *fields)
         transaction.on_commit(lambda: _notify_message(ticket, message))
@@ -286,9 +286,7 @@ def _set_status(actor, ticket, status, now):
         ticket.resolved_at = ticket.resolved_at or now
     else:
         ticket.resolved_at = None
-    record_event(
-        ticket, actor, EventKind.STATUS, data={"from": old, "to": status}, is_public=True, at=now
-    )
+    record_event(ticket, actor, EventKind.STATUS, data={"from": old, "to": status}, is_public=True, at=now)
 
 
 def claim_ticket(actor, ticket):
@@ -302,9 +300,7 @@ def claim_ticket(actor, ticket):
             current = Ticket.objects.select_related("assignee").get(pk=ticket.pk)
             if current.assignee_id == actor.pk:
                 return current
-            raise TicketConflict(
-                _("%(name)s has already taken this ticket.") % {"name": current.assignee.display_name}
-            )
+            raise TicketConflict(_("%(name)s has already taken this ticket.") % {"name": current.assignee.display_name})
         record_event(ticket, actor, EventKind.ASSIGNED, data=_person_change(None, actor), at=now)
     ticket.refresh_from_db()
     return ticket
@@ -341,13 +337,9 @@ def update_ticket(actor, ticket, *, expected_version=None, **changes):
         raise ValueError(f"Not editable: {sorted(unknown)}")
     now = timezone.now()
     with transaction.atomic():
-        current = Ticket.objects.select_for_update().select_related(
-            "assignee", "category", "queue"
-        ).get(pk=ticket.pk)
+        current = Ticket.objects.select_for_update().select_related("assignee", "category", "queue").get(pk=ticket.pk)
         if expected_version is not None and current.version != expected_version:
-            raise TicketConflict(
-                _("Someone else changed this ticket a moment ago. Review it and try again.")
-            )
+            raise TicketConflict(_("Someone else changed this ticket a moment ago. Review it and try again."))
         fields = _apply_changes(actor, current, changes, now)
         if fields:
             _touch(current, now, *fields)
@@ -399,8 +391,14 @@ def bulk_update_tickets(actor, ticket_ids, *, assignee=None, unassign=False, sta
             rows = list(base.exclude(status=status).values_list("pk", "status"))
             for pk, old in rows:
                 events.append(
-                    TicketEvent(ticket_id=pk, actor=actor, kind=EventKind.STATUS, is_public=True,
-                                data={"from": old, "to": status}, created_at=now)
+                    TicketEvent(
+                        ticket_id=pk,
+                        actor=actor,
+                        kind=EventKind.STATUS,
+                        is_public=True,
+                        data={"from": old, "to": status},
+                        created_at=now,
+                    )
                 )
             ids = [pk for pk, _old in rows]
             done = status in (Status.RESOLVED, Status.CLOSED)
@@ -415,8 +413,13 @@ def bulk_update_tickets(actor, ticket_ids, *, assignee=None, unassign=False, sta
             rows = list(base.exclude(priority=priority).values_list("pk", "priority"))
             for pk, old in rows:
                 events.append(
-                    TicketEvent(ticket_id=pk, actor=actor, kind=EventKind.PRIORITY,
-                                data={"from": old, "to": priority}, created_at=now)
+                    TicketEvent(
+                        ticket_id=pk,
+                        actor=actor,
+                        kind=EventKind.PRIORITY,
+                        data={"from": old, "to": priority},
+                        created_at=now,
+                    )
                 )
             Ticket.objects.filter(pk__in=[pk for pk, _old in rows]).update(priority=priority)
             changed.update(pk for pk, _old in rows)

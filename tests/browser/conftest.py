@@ -44,7 +44,7 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture
 def login(live_server, page):
-    def _login(username, password="demo"):
+    def _login(username, password="demo"):  # noqa: S107 - the demo password
         page.goto(f"{live_server.url}/accounts/login/")
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(password)

@@ -9,8 +9,8 @@ import re
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.core.files.base import ContentFile
+from django.core.management import call_command
 
 from helpdesk.models import Attachment, Role
 from helpdesk.services import set_user_role
@@ -62,7 +62,10 @@ def world(db):
     public = MessageFactory(ticket=ticket, author=alice)
     internal = MessageFactory(ticket=ticket, author=agent, is_internal=True)
     attachments = {}
-    for key, message, name in (("public_attachment", public, "report.txt"), ("internal_attachment", internal, "notes.txt")):
+    for key, message, name in (
+        ("public_attachment", public, "report.txt"),
+        ("internal_attachment", internal, "notes.txt"),
+    ):
         attachment = Attachment(message=message, original_name=name, content_type="text/plain", size=5)
         attachment.file.save(name, ContentFile(b"hello"), save=False)
         attachment.save()

@@ -67,10 +67,22 @@ def test_seed_demo_is_idempotent_and_makes_the_demo_users(settings):
     quiet("seed_demo")
     counts = (User.objects.count(), Ticket.objects.count(), Message.objects.count(), TicketEvent.objects.count())
     quiet("seed_demo")
-    assert counts == (User.objects.count(), Ticket.objects.count(), Message.objects.count(), TicketEvent.objects.count())
+    assert counts == (
+        User.objects.count(),
+        Ticket.objects.count(),
+        Message.objects.count(),
+        TicketEvent.objects.count(),
+    )
     roles = dict(User.objects.values_list("username", "role"))
-    for name, role in {"admin": "admin", "manager": "manager", "agent1": "agent", "agent2": "agent",
-                       "engineer": "agent", "alice": "customer", "bob": "customer"}.items():
+    for name, role in {
+        "admin": "admin",
+        "manager": "manager",
+        "agent1": "agent",
+        "agent2": "agent",
+        "engineer": "agent",
+        "alice": "customer",
+        "bob": "customer",
+    }.items():
         assert roles[name] == role
         assert User.objects.get(username=name).check_password("demo")
     assert User.objects.get(username="alice").organization.tier.name == "Enterprise"
@@ -95,23 +107,48 @@ def test_seed_bench_bulk_inserts_tickets_messages_and_events():
 
 
 def _manage(*args, env):
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True,
-        timeout=120, check=False,
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
+    return subprocess.run(  # noqa: S603 - our own manage.py
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
 def test_check_deploy_passes_with_production_settings(tmp_path):
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", env={
-        "DJANGO_DEBUG": "0", "SECRET_KEY": "x7#" * 20 + "production-grade-secret", "ALLOWED_HOSTS": "help.example.com",
-        "SECURE_HSTS_PRELOAD": "1", "FIRSTLINE_VAR_DIR": str(tmp_path),
-    })
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env={
+            "DJANGO_DEBUG": "0",
+            "SECRET_KEY": "x7#" * 20 + "production-grade-secret",
+            "ALLOWED_HOSTS": "help.example.com",
+            "SECURE_HSTS_PRELOAD": "1",
+            "FIRSTLINE_VAR_DIR": str(tmp_path),
+        },
+    )
     assert result.returncode == 0, result.stderr + result.stdout
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
-    result = _manage("check", env={"DJANGO_DEBUG": "0", "ALLOWED_HOSTS": "help.example.com",
-                                   "SECRET_KEY": "", "FIRSTLINE_VAR_DIR": str(tmp_path)})
+    result = _manage(
+        "check",
+        env={
+            "DJANGO_DEBUG": "0",
+            "ALLOWED_HOSTS": "help.example.com",
+            "SECRET_KEY": "",
+            "FIRSTLINE_VAR_DIR": str(tmp_path),
+        },
+    )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr

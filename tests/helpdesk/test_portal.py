@@ -56,13 +56,25 @@ def test_portal_empty_state_invites_a_new_ticket(alice_client):
 def test_open_a_ticket_with_an_attachment(alice_client, alice, mailoutbox, django_capture_on_commit_callbacks):
     upload = SimpleUploadedFile("screenshot.png", b"\x89PNG fake", content_type="image/png")
     with django_capture_on_commit_callbacks(execute=True):
-        response = alice_client.post(NEW, {
-            "subject": "Printer offline", "description": "It blinks **red**.", "priority": 2, "attachments": [upload],
-        }, follow=True)
+        response = alice_client.post(
+            NEW,
+            {
+                "subject": "Printer offline",
+                "description": "It blinks **red**.",
+                "priority": 2,
+                "attachments": [upload],
+            },
+            follow=True,
+        )
     ticket = Ticket.objects.get()
     assert response.redirect_chain[-1][0] == page(ticket)
     assert f"Ticket {ticket.ref} opened" in response.content.decode()
-    assert (ticket.requester, ticket.organization, ticket.priority, ticket.channel) == (alice, alice.organization, 2, "web")
+    assert (ticket.requester, ticket.organization, ticket.priority, ticket.channel) == (
+        alice,
+        alice.organization,
+        2,
+        "web",
+    )
     assert Attachment.objects.get().original_name == "screenshot.png"
     assert [m.to for m in mailoutbox] == [[alice.email]]
     assert ticket.ref in mailoutbox[0].subject
@@ -80,7 +92,9 @@ def test_open_a_ticket_with_an_attachment(alice_client, alice, mailoutbox, djang
 def test_bad_attachments_are_refused_and_nothing_is_saved(alice_client, settings, name, content, message):
     settings.FIRSTLINE_ATTACHMENT_MAX_BYTES = 1024
     upload = SimpleUploadedFile(name, content)
-    response = alice_client.post(NEW, {"subject": "Keep me", "description": "And me", "priority": 3, "attachments": [upload]})
+    response = alice_client.post(
+        NEW, {"subject": "Keep me", "description": "And me", "priority": 3, "attachments": [upload]}
+    )
     html = response.content.decode()
     assert message in html
     assert 'value="Keep me"' in html and "And me" in html
@@ -106,19 +120,22 @@ def test_blank_ticket_is_refused_with_messages(alice_client):
 def test_ticket_page_never_shows_internal_notes(alice_client, agent, ticket):
     services.reply_to_ticket(agent, ticket, body="Public answer")
     note = services.reply_to_ticket(agent, ticket, body="INTERNAL: customer is grumpy", internal=True)
-    Attachment.objects.create(message=note, file="attachments/x", original_name="internal-only.txt",
-                              content_type="text/plain", size=1)
+    Attachment.objects.create(
+        message=note, file="attachments/x", original_name="internal-only.txt", content_type="text/plain", size=1
+    )
     html = alice_client.get(page(ticket)).content.decode()
     assert "Public answer" in html
     assert "grumpy" not in html and "internal-only.txt" not in html
 
 
-def test_reply_from_the_portal_reaches_the_assignee_only(alice_client, agent, ticket, mailoutbox,
-                                                         django_capture_on_commit_callbacks):
+def test_reply_from_the_portal_reaches_the_assignee_only(
+    alice_client, agent, ticket, mailoutbox, django_capture_on_commit_callbacks
+):
     services.claim_ticket(agent, ticket)
     with django_capture_on_commit_callbacks(execute=True):
-        response = alice_client.post(reverse("portal:ticket-reply", args=[ticket.ref]), {"body": "Any news?"},
-                                     HTTP_HX_REQUEST="true")
+        response = alice_client.post(
+            reverse("portal:ticket-reply", args=[ticket.ref]), {"body": "Any news?"}, HTTP_HX_REQUEST="true"
+        )
     assert b'id="portal-conversation"' in response.content and b"<html" not in response.content
     assert "Any news?" in response.content.decode()
     assert [m.to for m in mailoutbox] == [[agent.email]]

@@ -160,7 +160,9 @@ def test_update_from_stale_version_changes_nothing(agent, other_agent, ticket):
 
 
 def test_each_change_writes_one_event_with_before_and_after(agent, other_agent, ticket):
-    services.update_ticket(agent, ticket, priority=Priority.CRITICAL, level=3, assignee=other_agent, status=Status.RESOLVED)
+    services.update_ticket(
+        agent, ticket, priority=Priority.CRITICAL, level=3, assignee=other_agent, status=Status.RESOLVED
+    )
     events = {e.kind: e.data for e in TicketEvent.objects.filter(ticket=ticket)}
     assert events[EventKind.PRIORITY] == {"from": Priority.MEDIUM, "to": Priority.CRITICAL}
     assert events[EventKind.LEVEL] == {"from": 1, "to": 3}

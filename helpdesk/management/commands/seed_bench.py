@@ -33,12 +33,30 @@ from helpdesk.models import (
 
 BATCH = 5000
 SUBJECTS = [
-    "Cannot sign in", "Invoice question", "Export fails", "Sync is slow", "Webhook errors", "Password reset loop",
-    "Feature request", "Upload stuck", "Wrong timezone in reports", "API rate limit", "SSO misconfigured",
-    "Dashboard blank", "Duplicate charges", "Mobile app crashes", "Email notifications missing",
+    "Cannot sign in",
+    "Invoice question",
+    "Export fails",
+    "Sync is slow",
+    "Webhook errors",
+    "Password reset loop",
+    "Feature request",
+    "Upload stuck",
+    "Wrong timezone in reports",
+    "API rate limit",
+    "SSO misconfigured",
+    "Dashboard blank",
+    "Duplicate charges",
+    "Mobile app crashes",
+    "Email notifications missing",
 ]
-STATUS_WEIGHTS = [(Status.NEW, 15), (Status.OPEN, 30), (Status.WAITING, 12), (Status.ON_HOLD, 5),
-                  (Status.RESOLVED, 23), (Status.CLOSED, 15)]
+STATUS_WEIGHTS = [
+    (Status.NEW, 15),
+    (Status.OPEN, 30),
+    (Status.WAITING, 12),
+    (Status.ON_HOLD, 5),
+    (Status.RESOLVED, 23),
+    (Status.CLOSED, 15),
+]
 
 
 class Command(BaseCommand):
@@ -80,14 +98,28 @@ def _people(tag, organizations, customers, agents):
     password = make_password("demo")
     User.objects.bulk_create(
         [
-            User(username=f"{tag}-c{i:05d}", email=f"{tag}-c{i:05d}@example.com", first_name="Customer",
-                 last_name=f"{i:05d}", password=password, role=Role.CUSTOMER, organization=orgs[i % len(orgs)])
+            User(
+                username=f"{tag}-c{i:05d}",
+                email=f"{tag}-c{i:05d}@example.com",
+                first_name="Customer",
+                last_name=f"{i:05d}",
+                password=password,
+                role=Role.CUSTOMER,
+                organization=orgs[i % len(orgs)],
+            )
             for i in range(customers)
         ]
         + [
-            User(username=f"{tag}-a{i:03d}", email=f"{tag}-a{i:03d}@example.com", first_name="Agent",
-                 last_name=f"{i:03d}", password=password, role=Role.AGENT, support_level=1 + i % 4,
-                 team=Team.objects.order_by("?").first())
+            User(
+                username=f"{tag}-a{i:03d}",
+                email=f"{tag}-a{i:03d}@example.com",
+                first_name="Agent",
+                last_name=f"{i:03d}",
+                password=password,
+                role=Role.AGENT,
+                support_level=1 + i % 4,
+                team=Team.objects.order_by("?").first(),
+            )
             for i in range(agents)
         ],
         batch_size=BATCH,
@@ -104,14 +136,24 @@ def _batch(rng, size, now, people, staff, queues, categories, statuses):
         created = now - timedelta(minutes=rng.randint(10, 60 * 24 * 365))
         updated = created + timedelta(minutes=rng.randint(1, 60 * 24 * 3))
         status = rng.choice(statuses)
-        rows.append(Ticket(
-            requester_id=requester, organization_id=org, subject=f"{rng.choice(SUBJECTS)} #{rng.randint(1, 99999)}",
-            description="Synthetic ticket for benchmarks.", status=status, priority=rng.randint(1, 4),
-            category=rng.choice(categories), queue=rng.choice(queues),
-            assignee_id=rng.choice(staff) if rng.random() < 0.7 else None, level=rng.randint(1, 4),
-            created_at=created, updated_at=updated, last_public_at=updated,
-            resolved_at=None if status in OPEN_STATUSES else updated,
-        ))
+        rows.append(
+            Ticket(
+                requester_id=requester,
+                organization_id=org,
+                subject=f"{rng.choice(SUBJECTS)} #{rng.randint(1, 99999)}",
+                description="Synthetic ticket for benchmarks.",
+                status=status,
+                priority=rng.randint(1, 4),
+                category=rng.choice(categories),
+                queue=rng.choice(queues),
+                assignee_id=rng.choice(staff) if rng.random() < 0.7 else None,
+                level=rng.randint(1, 4),
+                created_at=created,
+                updated_at=updated,
+                last_public_at=updated,
+                resolved_at=None if status in OPEN_STATUSES else updated,
+            )
+        )
     tickets = Ticket.objects.bulk_create(rows, batch_size=BATCH)
     # Messages and events are plain rows: inserted without model instances, and
     # the events derived from the messages in one INSERT … SELECT.
@@ -122,8 +164,15 @@ def _batch(rng, size, now, people, staff, queues, categories, statuses):
     for ticket in tickets:
         agent = ticket.assignee_id or staff[0]
         for step, (author, internal) in enumerate(((ticket.requester_id, False), (agent, False), (agent, True))):
-            rows.append((ticket.pk, author, f"Message {step + 1} of a synthetic ticket.", internal,
-                         adapt(ticket.created_at + timedelta(minutes=step))))
+            rows.append(
+                (
+                    ticket.pk,
+                    author,
+                    f"Message {step + 1} of a synthetic ticket.",
+                    internal,
+                    adapt(ticket.created_at + timedelta(minutes=step)),
+                )
+            )
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {message_table}")  # noqa: S608
         after = cursor.fetchone()[0]

@@ -6,19 +6,40 @@ from django.core.management.base import BaseCommand
 from helpdesk.models import Role
 
 AGENT = [
-    "helpdesk.view_ticket", "helpdesk.change_ticket", "helpdesk.add_message", "helpdesk.view_message",
-    "helpdesk.view_organization", "helpdesk.view_user", "helpdesk.view_attachment",
+    "helpdesk.view_ticket",
+    "helpdesk.change_ticket",
+    "helpdesk.add_message",
+    "helpdesk.view_message",
+    "helpdesk.view_organization",
+    "helpdesk.view_user",
+    "helpdesk.view_attachment",
 ]
 TEAM_LEAD = AGENT + ["helpdesk.view_ticketevent", "helpdesk.view_queue", "helpdesk.view_team"]
 MANAGER = TEAM_LEAD + [
-    "helpdesk.add_servicetier", "helpdesk.change_servicetier", "helpdesk.view_servicetier",
-    "helpdesk.add_organization", "helpdesk.change_organization",
-    "helpdesk.add_queue", "helpdesk.change_queue", "helpdesk.add_team", "helpdesk.change_team",
-    "helpdesk.add_category", "helpdesk.change_category", "helpdesk.view_category",
-    "comms.view_outboundmessage", "comms.change_outboundmessage", "comms.view_deliveryattempt",
+    "helpdesk.add_servicetier",
+    "helpdesk.change_servicetier",
+    "helpdesk.view_servicetier",
+    "helpdesk.add_organization",
+    "helpdesk.change_organization",
+    "helpdesk.add_queue",
+    "helpdesk.change_queue",
+    "helpdesk.add_team",
+    "helpdesk.change_team",
+    "helpdesk.add_category",
+    "helpdesk.change_category",
+    "helpdesk.view_category",
+    "comms.view_outboundmessage",
+    "comms.change_outboundmessage",
+    "comms.view_deliveryattempt",
 ]
 # Administrators are superusers; their group carries no extra permission.
-ROLE_PERMISSIONS = {Role.CUSTOMER: [], Role.AGENT: AGENT, Role.TEAM_LEAD: TEAM_LEAD, Role.MANAGER: MANAGER, Role.ADMIN: []}
+ROLE_PERMISSIONS = {
+    Role.CUSTOMER: [],
+    Role.AGENT: AGENT,
+    Role.TEAM_LEAD: TEAM_LEAD,
+    Role.MANAGER: MANAGER,
+    Role.ADMIN: [],
+}
 
 
 def permissions_named(names):
