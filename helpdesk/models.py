@@ -80,6 +80,15 @@ class UserQuerySet(models.QuerySet):
     def customers(self):
         return self.filter(role=Role.CUSTOMER)
 
+    def search(self, text):
+        """Names starting with `text` (username, first or last name): the assignee autocomplete."""
+        text = (text or "").strip()
+        if not text:
+            return self
+        return self.filter(
+            Q(username__istartswith=text) | Q(first_name__istartswith=text) | Q(last_name__istartswith=text)
+        )
+
 
 class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
     pass
@@ -261,6 +270,19 @@ class TicketQuerySet(models.QuerySet):
         if view == "resolved":
             return self.filter(is_open=0, resolved_at__gte=since)
         return self.open()
+
+    def matching(self, user, *, status=None, priority=None, queue=None, level=None, category=None, assignee=None):
+        """The agent queue's filters; None or "" means any. `assignee` is a username, "me" or "none"."""
+        fields = {"status": status, "priority": priority, "queue": queue, "level": level, "category": category}
+        tickets = self.filter(**{name: value for name, value in fields.items() if value not in (None, "")})
+        assignee = (assignee or "").strip()
+        if assignee.lower() == "me":
+            return tickets.filter(assignee=user)
+        if assignee.lower() == "none":
+            return tickets.filter(assignee__isnull=True)
+        if assignee:
+            return tickets.filter(assignee__username__iexact=assignee)
+        return tickets
 
     def with_list_columns(self):
         return self.select_related("requester", "organization", "assignee", "queue", "category")
