@@ -1,11 +1,18 @@
-"""The agent workspace: queues, the ticket page, and the actions on a ticket."""
+"""The agent workspace: queues, the ticket page, and the actions on a ticket.
+
+Every view works as a plain page (GET renders, POST redirects) and, asked by
+HTMX, answers with the named partial it swaps plus the flash messages out of
+band. Partials are named after their root element's id.
+"""
 
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -16,91 +23,63 @@ from django_htmx.http import trigger_client_event
 
 from . import services
 from .access import agent_required, get_ticket_for_agent
-from .forms import QUEUES, SORT_LABELS, SORTS, BulkActionForm, ReplyForm, TicketFieldsForm, TicketFilterForm
+from .forms import QUEUES, SORTS, BulkActionForm, ReplyForm, TicketFieldsForm, TicketFilterForm
 from .models import Ticket, TicketEvent, User
 
 RESOLVED_WINDOW = timedelta(days=7)
-LIST_PARTIALS = {"ticket-list-panel"}
-DETAIL_PARTIALS = {"ticket-timeline", "ticket-sidebar", "ticket-composer"}
+FILTERS = ("status", "priority", "queue", "level", "category", "assignee")
+LIST_TEMPLATE = "helpdesk/ticket_list.html"
+DETAIL_TEMPLATE = "helpdesk/ticket_detail.html"
+DETAIL_PARTIALS = ("ticket-timeline", "ticket-sidebar", "ticket-composer")
 
 
-def _stale_form(request, ticket):
-    """The draft as typed, now marked as having seen the newest messages."""
-    data = request.POST.copy()
-    data["seen_event_id"] = services.latest_event_id(ticket)
-    data.pop("force", None)
-    form = ReplyForm(data)
-    form.is_valid()
-    return form
+def _wants_fragment(request):
+    """An HTMX swap of part of the page. Boosted links and history restores need the whole page."""
+    return bool(request.htmx) and not request.htmx.boosted and not request.htmx.history_restore_request
 
 
-def _is_partial(request):
-    return request.htmx and not request.htmx.boosted
+def _dual(response):
+    """The same URL answers with a page or a fragment, so caches must key on the header."""
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
-def _filtered_tickets(user, data, since):
-    """The queue view plus every filter the agent set; invalid filters are ignored."""
-    tickets = Ticket.objects.in_view(data.get("view") or "open", user, since=since)
-    for field in ("status", "priority", "queue", "level", "category"):
-        if data.get(field) not in (None, ""):
-            tickets = tickets.filter(**{field: data[field]})
-    assignee = (data.get("assignee") or "").strip().lower()
-    if assignee == "me":
-        tickets = tickets.filter(assignee=user)
-    elif assignee == "none":
-        tickets = tickets.filter(assignee__isnull=True)
-    elif assignee:
-        tickets = tickets.filter(assignee__username__iexact=assignee)
-    return tickets.search(data.get("q")).with_list_columns().order_by(*SORTS[data.get("sort") or "updated"])
+# --- queues ---------------------------------------------------------------------------
 
 
 @agent_required
 @require_GET
 def ticket_list(request):
     form = TicketFilterForm(request.GET)
-    form.is_valid()  # keep what is valid, drop the rest
-    data = {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
+    form.is_valid()  # invalid fields drop out of cleaned_data: a bad filter is ignored, never an error page
+    filters = form.cleaned_data
+    view = filters.get("view") or "open"
     since = timezone.now() - RESOLVED_WINDOW
-    page = Paginator(_filtered_tickets(request.user, data, since), settings.FIRSTLINE_PAGE_SIZE).get_page(
-        request.GET.get("page")
+    tickets = (
+        Ticket.objects.in_view(view, request.user, since=since)
+        .matching(request.user, **{name: filters.get(name) for name in FILTERS})
+        .search(filters.get("q"))
+        .with_list_columns()
+        .order_by(*SORTS[filters.get("sort") or "updated"])
     )
-    selected = {int(v) for v in request.GET.getlist("tickets") if v.isdigit()}
-    refresh = request.GET.copy()
-    refresh.pop("tickets", None)
+    page = Paginator(tickets, settings.FIRSTLINE_PAGE_SIZE).get_page(request.GET.get("page"))
+    # The periodic refresh sends the boxes still ticked, so a refresh never drops a selection.
+    selected = {int(pk) for pk in request.GET.getlist("tickets") if pk.isdigit()}
     context = {
         "form": form,
         "page": page,
-        "view": data.get("view") or "open",
+        "view": view,
         "queues": QUEUES,
         "counts": Ticket.objects.queue_counts(request.user, since=since),
         "selected": selected,
-        "has_filters": any(data.get(f) for f in ("q", "status", "priority", "queue", "level", "assignee", "category")),
-        "refresh_url": f"{request.path}?{refresh.urlencode()}",
-        "sort_labels": SORT_LABELS,
+        "all_selected": bool(selected) and all(t.pk in selected for t in page),
+        "has_filters": any(filters.get(name) for name in ("q", *FILTERS)),
         "refresh_seconds": settings.FIRSTLINE_QUEUE_REFRESH_SECONDS,
         "bulk_form": BulkActionForm(auto_id="bulk_%s"),
-        "is_partial": _is_partial(request),
+        "is_fragment": _wants_fragment(request),
     }
-    template = "helpdesk/ticket_list.html"
-    if context["is_partial"]:
-        template += "#ticket-list-panel"
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
-def _back_to_list(request):
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return redirect(target)
-    return redirect("helpdesk:ticket-list")
-
-
-def _messages_response(request, event=None):
-    response = render(request, "includes/messages.html")
-    if event:
-        trigger_client_event(response, event, {})
-    return response
+    template = f"{LIST_TEMPLATE}#ticket-list-panel" if context["is_fragment"] else LIST_TEMPLATE
+    return _dual(render(request, template, context))
 
 
 @agent_required
@@ -117,35 +96,51 @@ def ticket_bulk(request):
             status=data["status"] or None,
             priority=data["priority"],
         )
-        messages.success(
-            request, ngettext("%(count)d ticket updated.", "%(count)d tickets updated.", changed) % {"count": changed}
-        )
+        count = ngettext("%(count)d ticket updated.", "%(count)d tickets updated.", changed) % {"count": changed}
+        messages.success(request, count)
     else:
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-    if request.htmx:
-        return _messages_response(request, "ticketsUpdated" if form.is_valid() else None)
-    return _back_to_list(request)
+        for error in (error for errors in form.errors.values() for error in errors):
+            messages.error(request, error)
+    if not request.htmx:
+        return _back_to_list(request)
+    # The list panel listens for ticketsUpdated and reloads itself with its own filters.
+    response = HttpResponse(render_to_string("includes/messages.html", request=request))
+    if form.is_valid():
+        trigger_client_event(response, "ticketsUpdated", {})
+    return response
+
+
+def _back_to_list(request):
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    return redirect("helpdesk:ticket-list")
 
 
 @agent_required
 @require_GET
 def agent_search(request):
     """Autocomplete options for assignee fields: at most ten matching agents."""
-    text = (request.GET.get("q") or request.GET.get("assignee") or "").strip()
-    agents = User.objects.agents().order_by("username")
-    if text:
-        agents = agents.filter(username__istartswith=text) | agents.filter(first_name__istartswith=text)
-    return render(request, "helpdesk/agent_options.html", {"agents": agents[:10]})
+    text = request.GET.get("q") or request.GET.get("assignee") or ""
+    agents = User.objects.agents().search(text).order_by("username")[:10]
+    return render(request, "helpdesk/agent_options.html", {"agents": agents})
 
 
-def _detail_context(request, ticket, *, reply_form=None, stale=None, fields_form=None):
-    events = list(TicketEvent.objects.filter(ticket=ticket).timeline())
+# --- the ticket page ------------------------------------------------------------------------
+
+
+def _detail_context(ticket, *, reply_form=None, fields_form=None, stale=None):
+    # Lazy: evaluated once, by whichever of the timeline or the composer renders first,
+    # so the composer's seen_event_id is the newest event the agent was shown.
+    events = TicketEvent.objects.filter(ticket=ticket).timeline()
+
+    def seen():
+        return max((event.pk for event in events), default=0)
+
     return {
         "ticket": ticket,
         "events": events,
-        "reply_form": reply_form or ReplyForm(initial={"seen_event_id": max((e.pk for e in events), default=0)}),
+        "reply_form": reply_form or ReplyForm(initial={"seen_event_id": seen}),
         "fields_form": fields_form or _fields_form(ticket),
         "stale": stale,
         "refresh_seconds": settings.FIRSTLINE_QUEUE_REFRESH_SECONDS * 3,
@@ -166,12 +161,21 @@ def _fields_form(ticket):
     )
 
 
-def _render_detail(request, ticket, partial=None, **kwargs):
-    template = "helpdesk/ticket_detail.html"
-    if partial:
-        template += f"#{partial}"
-    response = render(request, template, _detail_context(request, ticket, **kwargs))
-    patch_vary_headers(response, ["HX-Request"])
+def _render_detail(request, ticket, **kwargs):
+    return _dual(render(request, DETAIL_TEMPLATE, _detail_context(ticket, **kwargs)))
+
+
+def _render_fragments(request, ticket, *partials, event=None, **kwargs):
+    """HTMX answer to an action: the first partial swaps its target, the others and
+    the flash messages go out of band, and `event` tells the rest of the page."""
+    context = _detail_context(ticket, **kwargs)
+    html = "".join(
+        render_to_string(f"{DETAIL_TEMPLATE}#{name}", {**context, "oob": i > 0}, request)
+        for i, name in enumerate(partials)
+    )
+    response = HttpResponse(html + render_to_string("includes/messages.html", request=request))
+    if event:
+        trigger_client_event(response, event, {})
     return response
 
 
@@ -179,8 +183,11 @@ def _render_detail(request, ticket, partial=None, **kwargs):
 @require_GET
 def ticket_detail(request, ref):
     ticket = get_ticket_for_agent(request.user, ref)
-    target = request.htmx.target if _is_partial(request) else None
-    return _render_detail(request, ticket, target if target in DETAIL_PARTIALS else None)
+    target = request.htmx.target if _wants_fragment(request) else None
+    if target in DETAIL_PARTIALS:
+        context = _detail_context(ticket)
+        return _dual(render(request, f"{DETAIL_TEMPLATE}#{target}", context))
+    return _render_detail(request, ticket)
 
 
 @agent_required
@@ -195,24 +202,15 @@ def ticket_claim(request, ref):
     return _after_change(request, ref)
 
 
-def _after_change(request, ref):
-    if not request.htmx:
-        return redirect("helpdesk:ticket-detail", ref=ref)
-    ticket = get_ticket_for_agent(request.user, ref)
-    response = _render_detail(request, ticket, "ticket-sidebar")
-    trigger_client_event(response, "ticketUpdated", {})
-    return response
-
-
 @agent_required
 @require_POST
 def ticket_update(request, ref):
     ticket = get_ticket_for_agent(request.user, ref)
     form = TicketFieldsForm(request.POST)
     if not form.is_valid():
-        if not request.htmx:
-            return _render_detail(request, ticket, fields_form=form)
-        return _render_detail(request, ticket, "ticket-sidebar", fields_form=form)
+        if request.htmx:
+            return _render_fragments(request, ticket, "ticket-sidebar", fields_form=form)
+        return _render_detail(request, ticket, fields_form=form)
     try:
         services.update_ticket(request.user, ticket, expected_version=form.cleaned_data["version"], **form.changes())
         messages.success(request, _("Ticket updated."))
@@ -221,33 +219,57 @@ def ticket_update(request, ref):
     return _after_change(request, ref)
 
 
+def _after_change(request, ref):
+    """Show the ticket as it is now, whoever won: nothing stale stays on screen."""
+    if not request.htmx:
+        return redirect("helpdesk:ticket-detail", ref=ref)
+    ticket = get_ticket_for_agent(request.user, ref)
+    return _render_fragments(request, ticket, "ticket-sidebar", event="ticketUpdated")
+
+
 @agent_required
 @require_POST
 def ticket_reply(request, ref):
     ticket = get_ticket_for_agent(request.user, ref)
     form = ReplyForm(request.POST, request.FILES)
-    partial = "ticket-composer" if request.htmx else None
-    if not form.is_valid():
-        return _render_detail(request, ticket, partial, reply_form=form)
-    data = form.cleaned_data
-    try:
-        services.reply_to_ticket(
-            request.user,
-            ticket,
-            body=data["body"],
-            internal=data["internal"],
-            attachments=data["attachments"],
-            seen_event_id=data["seen_event_id"],
-            force=data["force"],
-        )
-    except services.StaleReply as stale:
-        return _render_detail(request, ticket, partial, reply_form=_stale_form(request, ticket), stale=stale.messages)
-    except services.NotAllowed as refusal:
-        messages.error(request, str(refusal))
-        return _render_detail(request, ticket, partial, reply_form=form)
-    messages.success(request, _("Internal note added.") if data["internal"] else _("Reply sent."))
-    if not request.htmx:
-        return redirect("helpdesk:ticket-detail", ref=ref)
-    response = _render_detail(request, get_ticket_for_agent(request.user, ref), "ticket-composer")
-    trigger_client_event(response, "ticketUpdated", {})
-    return response
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.reply_to_ticket(
+                request.user,
+                ticket,
+                body=data["body"],
+                internal=data["internal"],
+                attachments=data["attachments"],
+                seen_event_id=data["seen_event_id"],
+                force=data["force"],
+            )
+        except services.StaleReply as stale:
+            return _composer(request, ticket, reply_form=_stale_form(request, ticket), stale=stale.messages)
+        except services.NotAllowed as refusal:
+            messages.error(request, str(refusal))
+            return _composer(request, ticket, reply_form=form)
+        messages.success(request, _("Internal note added.") if data["internal"] else _("Reply sent."))
+        if not request.htmx:
+            return redirect("helpdesk:ticket-detail", ref=ref)
+        # A reply bumps the ticket's version (and may change its status): refresh the sidebar's form too.
+        ticket = get_ticket_for_agent(request.user, ref)
+        return _render_fragments(request, ticket, "ticket-composer", "ticket-sidebar", event="ticketUpdated")
+    return _composer(request, ticket, reply_form=form)
+
+
+def _composer(request, ticket, **kwargs):
+    """The composer again, with the agent's draft: alone for HTMX, in the whole page otherwise."""
+    if request.htmx:
+        return _render_fragments(request, ticket, "ticket-composer", **kwargs)
+    return _render_detail(request, ticket, **kwargs)
+
+
+def _stale_form(request, ticket):
+    """The draft as typed, now marked as having seen the newest messages."""
+    data = request.POST.copy()
+    data["seen_event_id"] = services.latest_event_id(ticket)
+    data.pop("force", None)
+    form = ReplyForm(data)
+    form.is_valid()
+    return form

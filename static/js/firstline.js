@@ -12,6 +12,12 @@
     } else if (target.matches("input[name=tickets]")) {
       var row = target.closest("tr");
       if (row) row.classList.toggle("is-selected", target.checked);
+      // Keep "select all" truthful when rows are ticked one by one.
+      var all = document.querySelector("[data-select-all]");
+      if (all) {
+        var boxes = document.querySelectorAll(all.getAttribute("data-select-all"));
+        all.checked = boxes.length > 0 && Array.prototype.every.call(boxes, function (box) { return box.checked; });
+      }
     }
   });
 })();
