@@ -62,7 +62,14 @@ def ticket_list(request):
         .with_list_columns()
         .order_by(*SORTS[filters.get("sort") or "updated"])
     )
-    page = Paginator(tickets, settings.FIRSTLINE_PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = Ticket.objects.queue_counts(request.user, since=since)
+    has_filters = any(filters.get(name) for name in ("q", *FILTERS))
+    paginator = Paginator(tickets, settings.FIRSTLINE_PAGE_SIZE)
+    if not has_filters:
+        # The queue's count was just taken: counting the same rows again for the
+        # paginator would cost a second pass over every open ticket.
+        paginator.count = counts[view]
+    page = paginator.get_page(request.GET.get("page"))
     # The periodic refresh sends the boxes still ticked, so a refresh never drops a selection.
     selected = {int(pk) for pk in request.GET.getlist("tickets") if pk.isdigit()}
     context = {
@@ -70,10 +77,10 @@ def ticket_list(request):
         "page": page,
         "view": view,
         "queues": QUEUES,
-        "counts": Ticket.objects.queue_counts(request.user, since=since),
+        "counts": counts,
         "selected": selected,
         "all_selected": bool(selected) and all(t.pk in selected for t in page),
-        "has_filters": any(filters.get(name) for name in ("q", *FILTERS)),
+        "has_filters": has_filters,
         "refresh_seconds": settings.FIRSTLINE_QUEUE_REFRESH_SECONDS,
         "bulk_form": BulkActionForm(auto_id="bulk_%s"),
         "is_fragment": _wants_fragment(request),

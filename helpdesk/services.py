@@ -337,7 +337,11 @@ def update_ticket(actor, ticket, *, expected_version=None, **changes):
         raise ValueError(f"Not editable: {sorted(unknown)}")
     now = timezone.now()
     with transaction.atomic():
-        current = Ticket.objects.select_for_update(of=("self",)).select_related("assignee", "category", "queue").get(pk=ticket.pk)
+        current = (
+            Ticket.objects.select_for_update(of=("self",))
+            .select_related("assignee", "category", "queue")
+            .get(pk=ticket.pk)
+        )
         if expected_version is not None and current.version != expected_version:
             raise TicketConflict(_("Someone else changed this ticket a moment ago. Review it and try again."))
         fields = _apply_changes(actor, current, changes, now)
