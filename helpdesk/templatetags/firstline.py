@@ -113,3 +113,28 @@ def event_summary(event):
     old = choices.get(old, old) if old not in (None, "") else nobody
     new = choices.get(new, new) if new not in (None, "") else nobody
     return _("changed %(field)s from %(old)s to %(new)s") % {"field": name, "old": old, "new": new}
+
+
+@register.simple_tag
+def select_field(bound_field, element_id=None):
+    """A form field's <select>, written directly.
+
+    Django's widget templates render each <option> through its own template,
+    which makes a filter bar of eight selects the slowest part of the queue
+    page; this writes the same markup in one pass.
+    """
+    from django.utils.html import format_html, format_html_join
+
+    value = bound_field.value()
+    current = {str(v) for v in value} if isinstance(value, list | tuple) else {"" if value is None else str(value)}
+    options = format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (key, mark_safe(" selected") if str(key) in current else "", label)  # noqa: S308 - a constant
+            for key, label in ((getattr(k, "value", k), lbl) for k, lbl in bound_field.field.choices)
+        ),
+    )
+    return format_html(
+        '<select name="{}" id="{}">{}</select>', bound_field.html_name, element_id or bound_field.auto_id, options
+    )
