@@ -23,6 +23,7 @@ from django_htmx.http import trigger_client_event
 
 from . import services
 from .access import agent_required, get_ticket_for_agent
+from .counts import queue_counts
 from .forms import QUEUES, SORTS, BulkActionForm, ReplyForm, TicketFieldsForm, TicketFilterForm
 from .models import Ticket, TicketEvent, User
 
@@ -54,7 +55,9 @@ def ticket_list(request):
     form.is_valid()  # invalid fields drop out of cleaned_data: a bad filter is ignored, never an error page
     filters = form.cleaned_data
     view = filters.get("view") or "open"
-    since = timezone.now() - RESOLVED_WINDOW
+    # Whole minutes, so the "recently resolved" window is the same for every
+    # request within a minute and its count can be shared.
+    since = (timezone.now() - RESOLVED_WINDOW).replace(second=0, microsecond=0)
     tickets = (
         Ticket.objects.in_view(view, request.user, since=since)
         .matching(request.user, **{name: filters.get(name) for name in FILTERS})
@@ -62,7 +65,7 @@ def ticket_list(request):
         .with_list_columns()
         .order_by(*SORTS[filters.get("sort") or "updated"])
     )
-    counts = Ticket.objects.queue_counts(request.user, since=since)
+    counts = queue_counts(request.user, since=since)
     has_filters = any(filters.get(name) for name in ("q", *FILTERS))
     paginator = Paginator(tickets, settings.FIRSTLINE_PAGE_SIZE)
     if not has_filters:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from comms.services import queue_email
 
+from . import counts
 from .models import (
     OPEN_STATUSES,
     Attachment,
@@ -91,6 +92,12 @@ def _touch(ticket, now, *fields):
     ticket.version = F("version") + 1
     ticket.save(update_fields=[*fields, "updated_at", "version"])
     ticket.refresh_from_db(fields=["version"])
+    _tickets_changed()
+
+
+def _tickets_changed():
+    """Queue counts shared between agents are stale once this transaction commits."""
+    transaction.on_commit(counts.invalidate)
 
 
 # --- attachments -----------------------------------------------------------------------
@@ -225,6 +232,7 @@ def create_ticket(
             at=now,
             data={"channel": channel},
         )
+        _tickets_changed()
         transaction.on_commit(lambda: _notify_created(ticket))
     return ticket
 
@@ -302,6 +310,7 @@ def claim_ticket(actor, ticket):
                 return current
             raise TicketConflict(_("%(name)s has already taken this ticket.") % {"name": current.assignee.display_name})
         record_event(ticket, actor, EventKind.ASSIGNED, data=_person_change(None, actor), at=now)
+        _tickets_changed()
     ticket.refresh_from_db()
     return ticket
 
@@ -428,6 +437,7 @@ def bulk_update_tickets(actor, ticket_ids, *, assignee=None, unassign=False, sta
             Ticket.objects.filter(pk__in=[pk for pk, _old in rows]).update(priority=priority)
             changed.update(pk for pk, _old in rows)
         TicketEvent.objects.bulk_create(events)
+        _tickets_changed()
         Ticket.objects.filter(pk__in=changed).update(updated_at=now, version=F("version") + 1)
     return len(changed)
 

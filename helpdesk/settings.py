@@ -271,4 +271,7 @@ LOGGING = {
 # Agent queue: rows per page and the auto-refresh period (seconds).
 FIRSTLINE_PAGE_SIZE = 25
 FIRSTLINE_QUEUE_REFRESH_SECONDS = int(os.environ.get("QUEUE_REFRESH_SECONDS", "10"))
+# How long the queue counts shared by all agents may be reused (0 turns it off);
+# ticket services clear them at once on every change.
+FIRSTLINE_QUEUE_COUNT_CACHE_SECONDS = int(os.environ.get("QUEUE_COUNT_CACHE_SECONDS", "10"))
 FIRSTLINE_REF_PREFIX = "FL"

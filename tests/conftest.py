@@ -15,6 +15,10 @@ def _isolated_settings(settings, tmp_path, monkeypatch):
 
     monkeypatch.setattr(Conf, "SYNC", True)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Nothing cached by one test (such as shared queue counts) reaches the next.
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture

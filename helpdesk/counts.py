@@ -1,0 +1,39 @@
+"""Queue counts for the agent workspace, shared between agents for a few seconds.
+
+Counting every open ticket is the one part of the queue page whose cost grows
+with the table, and every agent's page asks for the same numbers every few
+seconds. The counts that are the same for everyone (and per team) are kept
+in the cache; the agent's own count is always taken live. Every service that
+changes tickets calls `invalidate()` after its commit, so a change made here is
+seen at once; the time limit bounds staleness from anything else (bulk loads,
+another process with a local-memory cache).
+"""
+
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+
+from .models import Ticket
+
+GENERATION_KEY = "firstline:queue-counts:generation"
+SHARED = ("unassigned", "team", "open", "waiting", "resolved")
+
+
+def invalidate():
+    cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+
+
+def queue_counts(user, *, since):
+    """Counts of every workspace queue for `user`; `since` should be whole minutes."""
+    seconds = settings.FIRSTLINE_QUEUE_COUNT_CACHE_SECONDS
+    if not seconds:
+        return Ticket.objects.queue_counts(user, since=since)
+    generation = cache.get_or_set(GENERATION_KEY, lambda: uuid.uuid4().hex, None)
+    key = f"firstline:queue-counts:{generation}:team-{user.team_id or 0}:{since:%Y%m%d%H%M}"
+    shared = cache.get(key)
+    if shared is None:
+        counts = Ticket.objects.queue_counts(user, since=since)
+        cache.set(key, {name: counts[name] for name in SHARED}, seconds)
+        return counts
+    return {**shared, **Ticket.objects.queue_counts(user, since=since, only=("mine",))}
