@@ -25,7 +25,7 @@ from . import services
 from .access import agent_required, get_ticket_for_agent
 from .counts import queue_counts
 from .forms import QUEUES, SORTS, BulkActionForm, ReplyForm, TicketFieldsForm, TicketFilterForm
-from .models import Ticket, TicketEvent, User
+from .models import Priority, Status, Ticket, TicketEvent, User
 
 RESOLVED_WINDOW = timedelta(days=7)
 FILTERS = ("status", "priority", "queue", "level", "category", "assignee")
@@ -84,6 +84,9 @@ def ticket_list(request):
         "selected": selected,
         "all_selected": bool(selected) and all(t.pk in selected for t in page),
         "has_filters": has_filters,
+        # Labels translated once per page rather than once per row.
+        "status_labels": {value: str(label) for value, label in Status.choices},
+        "priority_labels": {value: str(label) for value, label in Priority.choices},
         "refresh_seconds": settings.FIRSTLINE_QUEUE_REFRESH_SECONDS,
         "bulk_form": BulkActionForm(auto_id="bulk_%s"),
         "is_fragment": _wants_fragment(request),
