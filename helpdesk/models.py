@@ -428,6 +428,9 @@ class Message(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ticket_messages")
     body = models.TextField(_("message"))
+    # The body rendered once, when written (Markdown, cleaned by nh3): a ticket
+    # page shows many messages and would otherwise render each on every view.
+    body_html = models.TextField(blank=True, editable=False)
     is_internal = models.BooleanField(_("internal note"), default=False)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -31,6 +31,7 @@ from .models import (
     TicketEvent,
     User,
 )
+from .text import render_markdown
 
 
 class TicketConflict(Exception):
@@ -221,7 +222,9 @@ def create_ticket(
         if priority is not None:
             ticket.priority = priority
         ticket.save()
-        message = Message.objects.create(ticket=ticket, author=actor, body=description, created_at=now)
+        message = Message.objects.create(
+            ticket=ticket, author=actor, body=description, body_html=render_markdown(description), created_at=now
+        )
         _save_attachments(message, attachments)
         record_event(
             ticket,
@@ -263,7 +266,14 @@ def reply_to_ticket(actor, ticket, *, body, internal=False, attachments=(), seen
                 newer = [m for m in newer if not m.is_internal]
             if newer:
                 raise StaleReply(newer)
-        message = Message.objects.create(ticket=ticket, author=actor, body=body, is_internal=internal, created_at=now)
+        message = Message.objects.create(
+            ticket=ticket,
+            author=actor,
+            body=body,
+            body_html=render_markdown(body),
+            is_internal=internal,
+            created_at=now,
+        )
         _save_attachments(message, attachments)
         record_event(
             ticket,

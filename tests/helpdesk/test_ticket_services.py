@@ -198,3 +198,9 @@ def test_set_user_role_mirrors_the_group(alice):
     services.set_user_role(None, alice, role=Role.AGENT)
     assert list(alice.groups.values_list("name", flat=True)) == ["agent"]
     assert not alice.is_staff
+
+
+def test_message_html_is_rendered_and_cleaned_once_when_written(agent, ticket):
+    message = services.reply_to_ticket(agent, ticket, body="**Done** <script>alert(1)</script>")
+    assert "<strong>Done</strong>" in message.body_html
+    assert "<script>" not in message.body_html

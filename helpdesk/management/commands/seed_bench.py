@@ -30,6 +30,7 @@ from helpdesk.models import (
     TicketEvent,
     User,
 )
+from helpdesk.text import render_markdown
 
 BATCH = 5000
 SUBJECTS = [
@@ -167,24 +168,19 @@ def _batch(rng, size, now, people, staff, queues, categories, statuses):
     message_table = Message._meta.db_table
     event_table = TicketEvent._meta.db_table
     rows = []
+    bodies = [f"Message {step + 1} of a synthetic ticket." for step in range(3)]
+    html = [render_markdown(body) for body in bodies]
     for ticket in tickets:
         agent = ticket.assignee_id or staff[0]
         for step, (author, internal) in enumerate(((ticket.requester_id, False), (agent, False), (agent, True))):
-            rows.append(
-                (
-                    ticket.pk,
-                    author,
-                    f"Message {step + 1} of a synthetic ticket.",
-                    internal,
-                    adapt(ticket.created_at + timedelta(minutes=step)),
-                )
-            )
+            created = adapt(ticket.created_at + timedelta(minutes=step))
+            rows.append((ticket.pk, author, bodies[step], html[step], internal, created))
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {message_table}")  # noqa: S608
         after = cursor.fetchone()[0]
         cursor.executemany(
-            f"INSERT INTO {message_table} (ticket_id, author_id, body, is_internal, created_at) "  # noqa: S608
-            "VALUES (%s, %s, %s, %s, %s)",
+            f"INSERT INTO {message_table} (ticket_id, author_id, body, body_html, is_internal, created_at) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s, %s, %s)",
             rows,
         )
         cursor.execute(
