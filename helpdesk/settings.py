@@ -103,11 +103,18 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        # psycopg 3 connection pool; persistent connections must stay off with it.
-        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-            "min_size": int(os.environ.get("DB_POOL_MIN", "1")),
-            "max_size": int(os.environ.get("DB_POOL_MAX", "10")),
-        }
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        # Plain cursors: a server-side cursor costs three round trips for a small
+        # result, and does not survive a transaction-pooling proxy.
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+        pool_max = int(os.environ.get("DB_POOL_MAX", "10"))
+        if pool_max:
+            # psycopg 3 connection pool; persistent connections must stay off with it.
+            options["pool"] = {"min_size": int(os.environ.get("DB_POOL_MIN", "1")), "max_size": pool_max}
+        else:
+            # No pool (e.g. behind PgBouncer): keep each process's connection instead.
+            DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "60"))
+            DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

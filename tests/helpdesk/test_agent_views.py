@@ -727,10 +727,11 @@ def test_actions_refuse_get(agent_client, ticket):
 
 # --- query counts and page size ---------------------------------------------------------------------
 
-# Session and user are two of each budget.
-LIST_QUERIES = 6  # + counts, page rows, queue and category choices (the queue count is the page count)
-FRAGMENT_QUERIES = 4  # + counts, page rows
-DETAIL_QUERIES = 7  # + ticket, timeline, attachments, category and queue choices
+# Session and user are two of each budget. Rows bring their queue and category
+# by prefetch (two small queries) rather than by join: see TicketQuerySet.with_list_columns.
+LIST_QUERIES = 8  # + counts, page rows, their queues and categories, queue and category choices
+FRAGMENT_QUERIES = 6  # + counts, page rows, their queues and categories
+DETAIL_QUERIES = 9  # + ticket, its queue and category, timeline, attachments, category and queue choices
 
 
 def _many_tickets(n, alice, agent):
