@@ -63,14 +63,20 @@ def run(tickets, runs, out=print):
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     call_command("seed_demo", force=True, stdout=quiet)
-    call_command("seed_bench", tickets=tickets, stdout=quiet)
-    out(f"seeded {Ticket.objects.count()} tickets in {time.perf_counter() - started:.1f} s")
+    # A database that already holds the volume (from an earlier run, named by
+    # DATABASE_URL) is measured as it is: right after a bulk load the server is
+    # still writing it out, which is not what a live helpdesk looks like.
+    if Ticket.objects.count() < tickets:
+        call_command("seed_bench", tickets=tickets, stdout=quiet)
+        out(f"seeded {Ticket.objects.count()} tickets in {time.perf_counter() - started:.1f} s")
 
     agent = User.objects.get(username="agent1")
     alice = User.objects.get(username="alice")
-    ticket = services.create_ticket(alice, requester=alice, subject="Twenty messages", description="Start")
-    for i in range(19):
-        services.reply_to_ticket(agent if i % 2 else alice, ticket, body=f"Message {i}", internal=i % 4 == 3)
+    ticket = Ticket.objects.filter(subject="Twenty messages", requester=alice).first()
+    if ticket is None:
+        ticket = services.create_ticket(alice, requester=alice, subject="Twenty messages", description="Start")
+        for i in range(19):
+            services.reply_to_ticket(agent if i % 2 else alice, ticket, body=f"Message {i}", internal=i % 4 == 3)
 
     agent_client, customer_client = Client(HTTP_HOST="127.0.0.1"), Client(HTTP_HOST="127.0.0.1")
     agent_client.force_login(agent)
