@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -84,6 +85,8 @@ def ticket_list(request):
         "selected": selected,
         "all_selected": bool(selected) and all(t.pk in selected for t in page),
         "has_filters": has_filters,
+        # Reversed once per page rather than once per row.
+        "detail_prefix": reverse("helpdesk:ticket-detail", args=["-"]).removesuffix("-/"),
         # Labels translated once per page rather than once per row.
         "status_labels": {value: str(label) for value, label in Status.choices},
         "priority_labels": {value: str(label) for value, label in Priority.choices},
