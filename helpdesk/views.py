@@ -32,9 +32,12 @@ def home(request):
 def healthz(request):
     """200 when the database and the task broker answer; 503 otherwise."""
     checks = {}
+    beat = None
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
+        # Reading the heartbeat also proves the schema is in place (migrated).
+        beat = WorkerHeartbeat.objects.filter(name="worker").values_list("beat_at", flat=True).first()
         checks["database"] = "ok"
     except Exception as exc:
         logger.exception("healthz: database check failed")
@@ -47,9 +50,6 @@ def healthz(request):
     except Exception as exc:
         logger.exception("healthz: broker check failed")
         checks["broker"] = f"error: {type(exc).__name__}"
-    beat = None
-    if checks["database"] == "ok":
-        beat = WorkerHeartbeat.objects.filter(name="worker").values_list("beat_at", flat=True).first()
     healthy = all(value == "ok" for value in checks.values())
     body = {
         "status": "ok" if healthy else "error",
