@@ -19,6 +19,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py setup_roles
+	$(BIN)/python manage.py setup_sla
 	$(BIN)/python manage.py setup_schedules
 
 demo: migrate

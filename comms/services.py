@@ -53,6 +53,33 @@ def queue_email(*, key, to, subject, body, recipient_user_id=None, reference="")
     return message
 
 
+def queue_emails(emails):
+    """Write many emails to the outbox in a few statements; rows whose key exists are skipped.
+
+    Each item is a dict with `key`, `to`, `subject`, `body` and optionally
+    `recipient_user_id` and `reference`. Used by periodic jobs that notify
+    many people at once; the delivery sweep sends the rows, so no task is
+    queued per row.
+    """
+    now = timezone.now()
+    rows = [
+        OutboundMessage(
+            idempotency_key=item["key"][:200],
+            channel=OutboundChannel.EMAIL,
+            recipient=item["to"],
+            recipient_user_id=item.get("recipient_user_id"),
+            subject=item["subject"][:255],
+            body=item["body"],
+            reference=item.get("reference", "")[:64],
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for item in emails
+    ]
+    OutboundMessage.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
 def _wake_worker(message_id):
     from django_q.tasks import async_task
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from comms.services import queue_email
 
-from . import counts
+from . import clocks, counts
 from .models import (
     OPEN_STATUSES,
     Attachment,
@@ -88,10 +88,11 @@ def record_event(ticket, actor, kind, *, data=None, message=None, is_public=Fals
 
 
 def _touch(ticket, now, *fields):
-    """Save `fields`, bump updated_at and version, keep the instance in step."""
+    """Save `fields` and the SLA state, bump updated_at and version, keep the instance in step."""
     ticket.updated_at = now
     ticket.version = F("version") + 1
-    ticket.save(update_fields=[*fields, "updated_at", "version"])
+    sla_fields = [*clocks.TICKET_SLA_FIELDS, "reopen_count"]
+    ticket.save(update_fields=list(dict.fromkeys([*fields, *sla_fields, "updated_at", "version"])))
     ticket.refresh_from_db(fields=["version"])
     _tickets_changed()
 
@@ -235,6 +236,10 @@ def create_ticket(
             at=now,
             data={"channel": channel},
         )
+        clocks.start_ticket_clocks(ticket, now)
+        from .escalation import apply_arrival_rules
+
+        apply_arrival_rules(actor, ticket, now)
         _tickets_changed()
         transaction.on_commit(lambda: _notify_created(ticket))
     return ticket
@@ -287,6 +292,8 @@ def reply_to_ticket(actor, ticket, *, body, internal=False, attachments=(), seen
         if not internal:
             ticket.last_public_at = now
             fields.append("last_public_at")
+            if actor.is_agent:
+                clocks.on_agent_public_reply(ticket, now)
             customer_answered = actor.is_customer and ticket.status in (Status.WAITING, Status.RESOLVED)
             agent_took_it_up = actor.is_agent and ticket.status == Status.NEW
             if customer_answered or agent_took_it_up:
@@ -304,6 +311,7 @@ def _set_status(actor, ticket, status, now):
         ticket.resolved_at = ticket.resolved_at or now
     else:
         ticket.resolved_at = None
+    clocks.on_status_change(ticket, old, status, now)
     record_event(ticket, actor, EventKind.STATUS, data={"from": old, "to": status}, is_public=True, at=now)
 
 
@@ -381,6 +389,10 @@ def _apply_changes(actor, ticket, changes, now):
             continue
         setattr(ticket, field, value)
         fields.append(field)
+        if field == "priority":
+            clocks.on_priority_change(ticket, now)
+        elif field == "level":
+            clocks.on_level_change(ticket, old, value, now)
         if field == "assignee":
             data = _person_change(old, value)
         elif field in ("category", "queue"):
@@ -411,7 +423,7 @@ def bulk_update_tickets(actor, ticket_ids, *, assignee=None, unassign=False, sta
             Ticket.objects.filter(pk__in=[r.pk for r in rows]).update(assignee=target)
             changed.update(r.pk for r in rows)
         if status is not None:
-            rows = list(base.exclude(status=status).values_list("pk", "status"))
+            rows = status_rows = list(base.exclude(status=status).values_list("pk", "status"))
             for pk, old in rows:
                 events.append(
                     TicketEvent(
@@ -446,10 +458,36 @@ def bulk_update_tickets(actor, ticket_ids, *, assignee=None, unassign=False, sta
                 )
             Ticket.objects.filter(pk__in=[pk for pk, _old in rows]).update(priority=priority)
             changed.update(pk for pk, _old in rows)
+            priority_changed = [pk for pk, _old in rows]
+        _bulk_clock_effects(
+            now,
+            old_statuses=dict(status_rows) if status is not None else {},
+            priority_changed=priority_changed if priority is not None else [],
+        )
         TicketEvent.objects.bulk_create(events)
         _tickets_changed()
         Ticket.objects.filter(pk__in=changed).update(updated_at=now, version=F("version") + 1)
     return len(changed)
+
+
+def _bulk_clock_effects(now, *, old_statuses, priority_changed):
+    """SLA clocks follow a bulk change. Pauses and resolutions are set-wise; resuming,
+    reopening and a new priority need each ticket's own calendar and history, so those
+    go ticket by ticket (bounded by the selection, and only for tickets with clocks)."""
+    per_ticket = clocks.bulk_status_change(old_statuses, now)
+    if priority_changed:
+        per_ticket["priority"] = list(
+            Ticket.objects.filter(pk__in=priority_changed).exclude(sla_terms={}).values_list("pk", flat=True)
+        )
+    ids = {pk for pks in per_ticket.values() for pk in pks}
+    if not ids:
+        return
+    for ticket in Ticket.objects.filter(pk__in=ids).select_related("organization__tier"):
+        if ticket.pk in per_ticket.get("status", ()):
+            clocks.on_status_change(ticket, old_statuses[ticket.pk], ticket.status, now)
+        if ticket.pk in per_ticket.get("priority", ()):
+            clocks.on_priority_change(ticket, now)
+        ticket.save(update_fields=[*clocks.TICKET_SLA_FIELDS, "reopen_count"])
 
 
 def close_ticket(actor, ticket):

@@ -8,3 +8,10 @@ from .models import WorkerHeartbeat
 def heartbeat():
     """Schedule target: every minute, record that a worker is alive."""
     WorkerHeartbeat.objects.update_or_create(name="worker", defaults={"beat_at": timezone.now()})
+
+
+def sweep_sla():
+    """Schedule target: every minute, SLA warnings, breaches and time-based escalations."""
+    from .sweep import sweep_sla as sweep
+
+    return sweep()

@@ -8,6 +8,8 @@ from django_q.models import Schedule
 SCHEDULES = {
     # */1 * * * *  send outbox rows that are due or that a lost task left behind
     "comms.deliver_due": ("comms.tasks.deliver_due", 1),
+    # */1 * * * *  SLA warnings, breaches and time-based escalations
+    "helpdesk.sweep_sla": ("helpdesk.tasks.sweep_sla", 1),
     # */1 * * * *  record that a worker is alive, for /healthz
     "helpdesk.heartbeat": ("helpdesk.tasks.heartbeat", 1),
 }

@@ -35,6 +35,15 @@ class ServiceTier(models.Model):
     first_response_minutes = models.PositiveIntegerField(_("first response target (minutes)"))
     allowed_channels = models.JSONField(_("allowed channels"), default=list, blank=True)
     has_account_manager = models.BooleanField(_("has an account manager"), default=False)
+    sla_policy = models.ForeignKey(
+        "helpdesk.SlaPolicy",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tiers",
+        verbose_name=_("SLA policy"),
+        help_text=_("Empty: the default policy."),
+    )
 
     class Meta:
         ordering = ["rank", "name"]
@@ -370,6 +379,22 @@ class Ticket(models.Model):
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     last_public_at = models.DateTimeField(_("last public reply"), null=True, blank=True)
+    # Service levels. The policy's terms are frozen here when the ticket is
+    # opened (see helpdesk.clocks); the nearest running target is copied to
+    # sla_due_at so queues sort and filter by it in SQL.
+    sla_policy = models.ForeignKey(
+        "helpdesk.SlaPolicy", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sla_terms = models.JSONField(default=dict, blank=True, editable=False)
+    sla_due_at = models.DateTimeField(_("next due"), null=True, blank=True)
+    sla_due_target = models.CharField(max_length=20, blank=True)
+    sla_paused_at = models.DateTimeField(null=True, blank=True)
+    level_since = models.DateTimeField(null=True, blank=True)
+    escalate_at = models.DateTimeField(null=True, blank=True)
+    escalation_count = models.PositiveSmallIntegerField(default=0)
+    reopen_count = models.PositiveSmallIntegerField(default=0)
+    handoff_pending_since = models.DateTimeField(null=True, blank=True)
+    escalation_requested_at = models.DateTimeField(null=True, blank=True)
     # Bumped by every service that changes the ticket, so an edit made from a
     # stale page is detected instead of silently overwriting someone else's.
     version = models.PositiveIntegerField(default=1)
@@ -402,6 +427,8 @@ class Ticket(models.Model):
             models.Index(fields=["organization", "-updated_at"], name="ticket_org_updated"),
             models.Index(fields=["-updated_at", "-id"], name="ticket_updated"),
             models.Index(fields=["is_open", "resolved_at"], name="ticket_done_resolved"),
+            models.Index(fields=["is_open", "sla_due_at", "id"], name="ticket_open_due"),
+            models.Index(fields=["escalate_at"], name="ticket_escalate_at", condition=Q(escalate_at__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(level__gte=1, level__lte=4), name="ticket_level_range"),
@@ -492,6 +519,14 @@ class EventKind(models.TextChoices):
     ASSIGNED = "assigned", _("Assignee changed")
     LEVEL = "level", _("Support level changed")
     QUEUE = "queue", _("Queue changed")
+    SLA_WARNING = "sla_warning", _("SLA target nearly used")
+    SLA_BREACH = "sla_breach", _("SLA target breached")
+    SLA_RECOMPUTED = "sla_recomputed", _("SLA targets recomputed")
+    ESCALATED = "escalated", _("Escalated")
+    DEESCALATED = "deescalated", _("De-escalated")
+    HANDOFF_ACKNOWLEDGED = "handoff_ack", _("Handoff acknowledged")
+    ESCALATION_REQUESTED = "esc_requested", _("Customer asked for escalation")
+    ESCALATION_ANSWERED = "esc_answered", _("Escalation request answered")
 
 
 class TicketEvent(models.Model):
@@ -511,6 +546,9 @@ class TicketEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
     is_public = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
+    # Set by events a periodic job writes (SLA warnings, breaches, automatic
+    # escalations): a second run, or a second worker, cannot write them twice.
+    key = models.CharField(max_length=120, null=True, blank=True, unique=True, editable=False)
 
     objects = TicketEventQuerySet.as_manager()
 
