@@ -22,17 +22,27 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
-from . import services
+from . import clocks, escalation, services
 from .access import agent_required, get_ticket_for_agent
-from .counts import queue_counts
-from .forms import QUEUES, SORTS, BulkActionForm, ReplyForm, TicketFieldsForm, TicketFilterForm
-from .models import Priority, Status, Ticket, TicketEvent, User
+from .counts import breaching_horizon, queue_counts
+from .forms import (
+    QUEUES,
+    SORTS,
+    AnswerEscalationForm,
+    BulkActionForm,
+    DeescalateForm,
+    EscalateForm,
+    ReplyForm,
+    TicketFieldsForm,
+    TicketFilterForm,
+)
+from .models import Priority, Status, SupportLevel, Ticket, TicketEvent, User
 
 RESOLVED_WINDOW = timedelta(days=7)
 FILTERS = ("status", "priority", "queue", "level", "category", "assignee")
 LIST_TEMPLATE = "helpdesk/ticket_list.html"
 DETAIL_TEMPLATE = "helpdesk/ticket_detail.html"
-DETAIL_PARTIALS = ("ticket-timeline", "ticket-sidebar", "ticket-composer")
+DETAIL_PARTIALS = ("ticket-timeline", "ticket-sidebar", "ticket-composer", "ticket-escalation")
 
 
 def _wants_fragment(request):
@@ -58,15 +68,17 @@ def ticket_list(request):
     view = filters.get("view") or "open"
     # Whole minutes, so the "recently resolved" window is the same for every
     # request within a minute and its count can be shared.
-    since = (timezone.now() - RESOLVED_WINDOW).replace(second=0, microsecond=0)
+    now = timezone.now()
+    since = (now - RESOLVED_WINDOW).replace(second=0, microsecond=0)
+    soon = breaching_horizon(now)
     tickets = (
-        Ticket.objects.in_view(view, request.user, since=since)
+        Ticket.objects.in_view(view, request.user, since=since, soon=soon)
         .matching(request.user, **{name: filters.get(name) for name in FILTERS})
         .search(filters.get("q"))
         .with_list_columns()
-        .order_by(*SORTS[filters.get("sort") or "updated"])
+        .order_by(*SORTS[filters.get("sort") or ("due" if view == "breaching" else "updated")])
     )
-    counts = queue_counts(request.user, since=since)
+    counts = queue_counts(request.user, since=since, soon=soon)
     has_filters = any(filters.get(name) for name in ("q", *FILTERS))
     paginator = Paginator(tickets, settings.FIRSTLINE_PAGE_SIZE)
     if not has_filters:
@@ -93,6 +105,7 @@ def ticket_list(request):
         "refresh_seconds": settings.FIRSTLINE_QUEUE_REFRESH_SECONDS,
         "bulk_form": BulkActionForm(auto_id="bulk_%s"),
         "is_fragment": _wants_fragment(request),
+        "now": now,
     }
     template = f"{LIST_TEMPLATE}#ticket-list-panel" if context["is_fragment"] else LIST_TEMPLATE
     return _dual(render(request, template, context))
@@ -145,7 +158,7 @@ def agent_search(request):
 # --- the ticket page ------------------------------------------------------------------------
 
 
-def _detail_context(ticket, *, reply_form=None, fields_form=None, stale=None):
+def _detail_context(ticket, *, reply_form=None, fields_form=None, stale=None, escalate_form=None, answer_form=None):
     # Lazy: evaluated once, by whichever of the timeline or the composer renders first,
     # so the composer's seen_event_id is the newest event the agent was shown.
     events = TicketEvent.objects.filter(ticket=ticket).timeline()
@@ -155,6 +168,19 @@ def _detail_context(ticket, *, reply_form=None, fields_form=None, stale=None):
 
     return {
         "ticket": ticket,
+        "now": timezone.now(),
+        "clocks": ticket.clocks.running().order_by("due_at") if ticket.sla_terms else [],
+        "handoff": ticket.handoffs.filter(acknowledged_at__isnull=True).select_related("created_by").first()
+        if ticket.handoff_pending_since
+        else None,
+        "escalation_request": ticket.escalation_requests.filter(answered_at__isnull=True)
+        .select_related("requested_by")
+        .first()
+        if ticket.escalation_requested_at
+        else None,
+        "escalate_form": escalate_form or EscalateForm(ticket=ticket),
+        "deescalate_form": DeescalateForm(ticket=ticket),
+        "answer_form": answer_form or AnswerEscalationForm(ticket=ticket),
         "events": events,
         "reply_form": reply_form or ReplyForm(initial={"seen_event_id": seen}),
         "fields_form": fields_form or _fields_form(ticket),
@@ -171,7 +197,6 @@ def _fields_form(ticket):
             "priority": ticket.priority,
             "category": ticket.category_id,
             "queue": ticket.queue_id,
-            "level": ticket.level,
             "assignee": ticket.assignee.username if ticket.assignee else "",
         }
     )
@@ -289,3 +314,93 @@ def _stale_form(request, ticket):
     form = ReplyForm(data)
     form.is_valid()
     return form
+
+
+# --- service levels and escalation ------------------------------------------------------------
+
+
+def _escalation_done(request, ref, message):
+    messages.success(request, message)
+    if not request.htmx:
+        return redirect("helpdesk:ticket-detail", ref=ref)
+    ticket = get_ticket_for_agent(request.user, ref)
+    return _render_fragments(request, ticket, "ticket-escalation", "ticket-sidebar", event="ticketUpdated")
+
+
+def _escalation_refused(request, ticket, **forms):
+    if request.htmx:
+        return _render_fragments(request, ticket, "ticket-escalation", **forms)
+    return _render_detail(request, ticket, **forms)
+
+
+@agent_required
+@require_POST
+def ticket_escalate(request, ref):
+    ticket = get_ticket_for_agent(request.user, ref)
+    form = EscalateForm(request.POST, ticket=ticket)
+    if not form.is_valid():
+        return _escalation_refused(request, ticket, escalate_form=form)
+    data = form.cleaned_data
+    try:
+        escalation.escalate_ticket(request.user, ticket, **data)
+    except services.NotAllowed as refusal:
+        form.add_error(None, str(refusal))
+        return _escalation_refused(request, ticket, escalate_form=form)
+    return _escalation_done(
+        request, ref, _("Escalated to %(level)s.") % {"level": SupportLevel(data["to_level"]).label}
+    )
+
+
+@agent_required
+@require_POST
+def ticket_deescalate(request, ref):
+    ticket = get_ticket_for_agent(request.user, ref)
+    form = DeescalateForm(request.POST, ticket=ticket)
+    if form.is_valid():
+        try:
+            escalation.deescalate_ticket(request.user, ticket, **form.cleaned_data)
+            return _escalation_done(request, ref, _("Handed back to a lower level."))
+        except services.NotAllowed as refusal:
+            messages.error(request, str(refusal))
+    else:
+        for error in (error for errors in form.errors.values() for error in errors):
+            messages.error(request, error)
+    return _escalation_refused(request, ticket)
+
+
+@agent_required
+@require_POST
+def ticket_acknowledge(request, ref):
+    ticket = get_ticket_for_agent(request.user, ref)
+    escalation.acknowledge_handoff(request.user, ticket)
+    return _escalation_done(request, ref, _("Handoff acknowledged."))
+
+
+@agent_required
+@require_POST
+def ticket_answer_escalation(request, ref):
+    ticket = get_ticket_for_agent(request.user, ref)
+    form = AnswerEscalationForm(request.POST, ticket=ticket)
+    if not form.is_valid():
+        return _escalation_refused(request, ticket, answer_form=form)
+    try:
+        escalation.answer_escalation_request(
+            request.user,
+            ticket,
+            answer=form.cleaned_data["answer"],
+            escalate_to=form.cleaned_data["escalate_to"],
+            package=form.package(),
+        )
+    except services.NotAllowed as refusal:
+        form.add_error(None, str(refusal))
+        return _escalation_refused(request, ticket, answer_form=form)
+    return _escalation_done(request, ref, _("The customer has your answer."))
+
+
+@agent_required
+@require_GET
+def ticket_sla(request, ref):
+    """Why each target is due when it is: loaded on demand into the ticket page."""
+    ticket = get_ticket_for_agent(request.user, ref)
+    context = {"ticket": ticket, "explanation": clocks.explain(ticket), "now": timezone.now()}
+    return render(request, "helpdesk/ticket_sla.html", context)

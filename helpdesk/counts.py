@@ -10,6 +10,7 @@ another process with a local-memory cache).
 """
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -17,23 +18,30 @@ from django.core.cache import cache
 from .models import Ticket
 
 GENERATION_KEY = "firstline:queue-counts:generation"
-SHARED = ("unassigned", "team", "open", "waiting", "resolved")
+SHARED = ("unassigned", "team", "open", "waiting", "resolved", "breaching")
+# Breaching soon: tickets whose next target is due within this horizon (or already past).
+BREACHING_HORIZON = timedelta(hours=1)
 
 
 def invalidate():
     cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
 
 
-def queue_counts(user, *, since):
-    """Counts of every workspace queue for `user`; `since` should be whole minutes."""
+def breaching_horizon(now):
+    """Whole minutes, like `since`, so the count can be shared within a minute."""
+    return (now + BREACHING_HORIZON).replace(second=0, microsecond=0)
+
+
+def queue_counts(user, *, since, soon=None):
+    """Counts of every workspace queue for `user`; `since` and `soon` should be whole minutes."""
     seconds = settings.FIRSTLINE_QUEUE_COUNT_CACHE_SECONDS
     if not seconds:
-        return Ticket.objects.queue_counts(user, since=since)
+        return Ticket.objects.queue_counts(user, since=since, soon=soon)
     generation = cache.get_or_set(GENERATION_KEY, lambda: uuid.uuid4().hex, None)
     key = f"firstline:queue-counts:{generation}:team-{user.team_id or 0}:{since:%Y%m%d%H%M}"
     shared = cache.get(key)
     if shared is None:
-        counts = Ticket.objects.queue_counts(user, since=since)
+        counts = Ticket.objects.queue_counts(user, since=since, soon=soon)
         cache.set(key, {name: counts[name] for name in SHARED}, seconds)
         return counts
     return {**shared, **Ticket.objects.queue_counts(user, since=since, only=("mine",))}

@@ -1,6 +1,7 @@
 """Forms: parse and validate input before any service runs."""
 
 from django import forms
+from django.db import models
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -128,6 +129,7 @@ SORTS = {
     "-created": ("created_at", "pk"),
     "priority": ("priority", "-updated_at", "-pk"),
     "-priority": ("-priority", "-updated_at", "-pk"),
+    "due": (models.F("sla_due_at").asc(nulls_last=True), "pk"),
 }
 SORT_LABELS = {
     "updated": _("Recently updated"),
@@ -136,6 +138,7 @@ SORT_LABELS = {
     "-created": _("Oldest"),
     "priority": _("Most urgent"),
     "-priority": _("Least urgent"),
+    "due": _("Next due first"),
 }
 
 QUEUES = {
@@ -145,6 +148,7 @@ QUEUES = {
     "open": _("All open"),
     "waiting": _("Waiting on customer"),
     "resolved": _("Recently resolved"),
+    "breaching": _("Breaching soon"),
 }
 
 
@@ -232,9 +236,8 @@ class TicketFieldsForm(forms.Form):
     )
     category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all(), required=False)
     queue = forms.ModelChoiceField(label=_("Queue"), queryset=Queue.objects.all(), required=False)
-    level = forms.TypedChoiceField(
-        label=_("Level"), choices=SupportLevel.choices, coerce=int, required=False, empty_value=None
-    )
+    # The support level is not edited inline: raising it is an escalation with a
+    # handoff package, lowering it a de-escalation with a reason (EscalateForm, DeescalateForm).
     assignee = forms.CharField(
         label=_("Assignee"), required=False, max_length=150, help_text=_("A username, or “none” to unassign.")
     )
@@ -246,7 +249,7 @@ class TicketFieldsForm(forms.Form):
         """Only the fields the submitted form actually carried."""
         data = self.cleaned_data
         changes = {}
-        for name in ("status", "priority", "level"):
+        for name in ("status", "priority"):
             if name in self.data and data.get(name) not in (None, ""):
                 changes[name] = data[name]
         for name in ("category", "queue"):
@@ -259,3 +262,78 @@ class TicketFieldsForm(forms.Form):
             elif agent is not None:
                 changes["assignee"] = agent
         return changes
+
+
+class EscalateForm(forms.Form):
+    """The handoff package: every field is required, so the next level never has to ask."""
+
+    to_level = forms.TypedChoiceField(label=_("Escalate to"), coerce=int, choices=SupportLevel.choices)
+    summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)
+    impact = forms.CharField(label=_("Customer impact"), widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)
+    steps_tried = forms.CharField(
+        label=_("Steps already tried"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+    )
+    next_step = forms.CharField(
+        label=_("Proposed next step"), widget=forms.Textarea(attrs={"rows": 2}), max_length=4000
+    )
+
+    def __init__(self, *args, ticket, **kwargs):
+        super().__init__(*args, **kwargs)
+        higher = [(value, label) for value, label in SupportLevel.choices if value > ticket.level]
+        self.fields["to_level"].choices = higher
+        if higher:
+            self.fields["to_level"].initial = higher[0][0]
+        for name in ("summary", "impact", "steps_tried", "next_step"):
+            self.fields[name].error_messages["required"] = _("%(field)s is required for a handoff.") % {
+                "field": self.fields[name].label
+            }
+
+    def clean(self):
+        data = super().clean()
+        for name in ("summary", "impact", "steps_tried", "next_step"):
+            if name in data and not data[name].strip():
+                self.add_error(name, self.fields[name].error_messages["required"])
+        return data
+
+
+class DeescalateForm(forms.Form):
+    to_level = forms.TypedChoiceField(label=_("Hand back to"), coerce=int, choices=SupportLevel.choices)
+    reason = forms.CharField(label=_("Why"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+    def __init__(self, *args, ticket, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_level"].choices = [(v, label) for v, label in SupportLevel.choices if v < ticket.level]
+
+
+class AnswerEscalationForm(forms.Form):
+    """The team's answer to a customer's escalation request, optionally escalating with a package."""
+
+    answer = forms.CharField(
+        label=_("Answer to the customer"), widget=forms.Textarea(attrs={"rows": 3}), max_length=20000
+    )
+    escalate_to = forms.TypedChoiceField(
+        label=_("And escalate to"), coerce=int, required=False, empty_value=None, choices=[]
+    )
+    summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    impact = forms.CharField(label=_("Customer impact"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    steps_tried = forms.CharField(
+        label=_("Steps already tried"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    next_step = forms.CharField(label=_("Proposed next step"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, ticket, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["escalate_to"].choices = [("", _("Do not escalate"))] + [
+            (v, label) for v, label in SupportLevel.choices if v > ticket.level
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("escalate_to"):
+            for name in ("summary", "impact", "steps_tried", "next_step"):
+                if not (data.get(name) or "").strip():
+                    self.add_error(name, _("%(field)s is required for a handoff.") % {"field": self.fields[name].label})
+        return data
+
+    def package(self):
+        return {name: self.cleaned_data[name] for name in ("summary", "impact", "steps_tried", "next_step")}

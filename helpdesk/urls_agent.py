@@ -12,4 +12,9 @@ urlpatterns = [
     path("tickets/<str:ref>/claim/", views.ticket_claim, name="ticket-claim"),
     path("tickets/<str:ref>/fields/", views.ticket_update, name="ticket-update"),
     path("tickets/<str:ref>/messages/", views.ticket_reply, name="ticket-reply"),
+    path("tickets/<str:ref>/escalate/", views.ticket_escalate, name="ticket-escalate"),
+    path("tickets/<str:ref>/deescalate/", views.ticket_deescalate, name="ticket-deescalate"),
+    path("tickets/<str:ref>/acknowledge/", views.ticket_acknowledge, name="ticket-acknowledge"),
+    path("tickets/<str:ref>/escalation-request/", views.ticket_answer_escalation, name="ticket-answer-escalation"),
+    path("tickets/<str:ref>/sla/", views.ticket_sla, name="ticket-sla"),
 ]

@@ -266,8 +266,8 @@ class TicketQuerySet(models.QuerySet):
             | Q(requester__last_name__icontains=text)
         )
 
-    def in_view(self, view, user, *, since):
-        """One of the agent workspace's named queues."""
+    def in_view(self, view, user, *, since, soon=None):
+        """One of the agent workspace's named queues. `soon` is the horizon of *Breaching soon*."""
         if view == "mine":
             return self.open().filter(assignee=user)
         if view == "unassigned":
@@ -278,6 +278,8 @@ class TicketQuerySet(models.QuerySet):
             return self.filter(status=Status.WAITING)
         if view == "resolved":
             return self.filter(is_open=0, resolved_at__gte=since)
+        if view == "breaching":
+            return self.open().filter(sla_due_at__lte=soon or timezone.now())
         return self.open()
 
     def matching(self, user, *, status=None, priority=None, queue=None, level=None, category=None, assignee=None):
@@ -301,7 +303,7 @@ class TicketQuerySet(models.QuerySet):
     def with_detail(self):
         return self.select_related("requester", "organization__tier", "assignee").prefetch_related("queue", "category")
 
-    def queue_counts(self, user, *, since, only=None):
+    def queue_counts(self, user, *, since, soon=None, only=None):
         """Every agent queue's count (or those named in `only`) in one round trip.
 
         Each count is its own scalar subquery so that each can use its own
@@ -317,6 +319,7 @@ class TicketQuerySet(models.QuerySet):
             "open": tickets.filter(is_open=1),
             "waiting": tickets.filter(status=Status.WAITING),
             "resolved": tickets.filter(is_open=0, resolved_at__gte=since),
+            "breaching": tickets.filter(is_open=1, sla_due_at__lte=soon or timezone.now()),
         }
         if only:
             parts = {name: parts[name] for name in only}

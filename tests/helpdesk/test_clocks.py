@@ -219,9 +219,7 @@ def test_time_based_escalation_moves_l1_to_l2_with_a_handoff_and_extra_time(poli
     assert TicketEvent.objects.filter(ticket=ticket, kind=EventKind.ESCALATED).count() == 1
     assert clock(ticket, ClockTarget.RESOLUTION).due_at == ny(2026, 12, 3, 14, 0)
     assert clock(ticket, ClockTarget.RESOLUTION).due_at > resolution_due
-    levels = list(
-        SlaInterval.objects.filter(ticket=ticket, kind=IntervalKind.LEVEL).values_list("level", "ended_at")
-    )
+    levels = list(SlaInterval.objects.filter(ticket=ticket, kind=IntervalKind.LEVEL).values_list("level", "ended_at"))
     assert levels == [(1, ny(2026, 11, 23, 14, 0)), (2, None)]
     assert OutboundMessage.objects.filter(recipient=l2.email, subject__contains="escalated").count() == 1
 

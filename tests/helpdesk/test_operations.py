@@ -48,7 +48,11 @@ def test_healthz_is_503_when_the_broker_does_not_answer(client, monkeypatch):
 def test_setup_schedules_is_idempotent():
     quiet("setup_schedules")
     quiet("setup_schedules")
-    assert set(Schedule.objects.values_list("name", flat=True)) == {"comms.deliver_due", "helpdesk.heartbeat", "helpdesk.sweep_sla"}
+    assert set(Schedule.objects.values_list("name", flat=True)) == {
+        "comms.deliver_due",
+        "helpdesk.heartbeat",
+        "helpdesk.sweep_sla",
+    }
 
 
 def test_setup_roles_is_idempotent():

@@ -1,0 +1,438 @@
+"""The manager's SLA dashboard, read side: every figure from a handful of set-based queries.
+
+Each section is one SQL pass (a group-by with conditional counts, or a window
+over the period's rows), so the page costs the same number of queries at any
+volume and never loops over tickets in Python. Nothing here writes.
+
+Which rows belong to the period:
+
+- SLA clocks (compliance, response times, breaches): `started_at` in the period.
+  Compliance is met on time / (met on time + breached); clocks still running and
+  not yet breached, or stopped unmet, do not count either way.
+- Tickets: created in the period (escalation rate), resolved in the period
+  (resolution time, reopen rate, first-contact resolution).
+- Backlog, agent load and "breaching within the hour" describe now; the team,
+  tier and priority filters narrow them but the period does not.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Func, IntegerField, OuterRef, Q, Subquery
+from django.db.models.expressions import Window
+from django.db.models.functions import RowNumber
+from django.db.models.lookups import Exact
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .models import (
+    STAFF_ROLES,
+    ClockTarget,
+    EventKind,
+    Priority,
+    ServiceTier,
+    SlaClock,
+    SupportLevel,
+    Team,
+    Ticket,
+    TicketEvent,
+)
+
+COMPLIANCE_TARGETS = (ClockTarget.FIRST_RESPONSE, ClockTarget.RESOLUTION)
+MET_ON_TIME = Q(met_at__isnull=False, breached_at__isnull=True)
+BREACHED = Q(breached_at__isnull=False)
+LATEST_BREACHES = 20
+DUE_SOON = timedelta(hours=1)
+DUE_SOON_LIMIT = 50
+AGENT_LOAD_LIMIT = 15
+
+# Open tickets by age: (key, label, younger than). The last bucket has no upper bound.
+AGE_BUCKETS = (
+    ("day", gettext_lazy("Under 1 day"), timedelta(days=1)),
+    ("days3", gettext_lazy("1–3 days"), timedelta(days=3)),
+    ("week", gettext_lazy("3–7 days"), timedelta(days=7)),
+    ("weeks4", gettext_lazy("1–4 weeks"), timedelta(weeks=4)),
+    ("older", gettext_lazy("Older than 4 weeks"), None),
+)
+
+# The compliance breakdowns: dimension -> the clock's path to the grouped column.
+DIMENSIONS = {
+    "priority": "ticket__priority",
+    "tier": "ticket__organization__tier_id",
+    "team": "ticket__queue__team_id",
+    "agent": "ticket__assignee_id",
+}
+AGENT_NAME_FIELDS = ("username", "first_name", "last_name")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the manager asked for: a period [start, end) and optional team, tier and priority."""
+
+    start: datetime
+    end: datetime
+    now: datetime
+    team: int | None = None
+    tier: int | None = None
+    priority: int | None = None
+
+    def narrow(self, prefix=""):
+        """Team, tier and priority as a Q over tickets, or over rows reaching a ticket through `prefix`."""
+        q = Q()
+        if self.team:
+            q &= Q(**{f"{prefix}queue__team_id": self.team})
+        if self.tier:
+            q &= Q(**{f"{prefix}organization__tier_id": self.tier})
+        if self.priority:
+            q &= Q(**{f"{prefix}priority": self.priority})
+        return q
+
+    def within(self, name):
+        return Q(**{f"{name}__gte": self.start, f"{name}__lt": self.end})
+
+
+@dataclass(frozen=True)
+class Rate:
+    part: int
+    whole: int
+
+    @property
+    def percent(self):
+        """0–100, or None when there is nothing to measure."""
+        return 100 * self.part / self.whole if self.whole else None
+
+    @property
+    def label(self):
+        return _("%(percent)s%%") % {"percent": number_format(self.percent, 1)} if self.whole else "—"
+
+
+@dataclass
+class ComplianceRow:
+    key: object
+    label: str
+    first_response: Rate = field(default_factory=lambda: Rate(0, 0))
+    resolution: Rate = field(default_factory=lambda: Rate(0, 0))
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Median and 90th percentile (nearest rank) of a set of durations."""
+
+    count: int
+    median: timedelta | None
+    p90: timedelta | None
+
+    @property
+    def median_label(self):
+        return duration_label(self.median)
+
+    @property
+    def p90_label(self):
+        return duration_label(self.p90)
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One row of a bar chart: a label, a count and its width as a share (0–100) of the largest."""
+
+    key: object
+    label: str
+    count: int
+    width: float
+
+
+def duration_label(value):
+    """A duration as people say it: minutes under two hours, hours under two days, then days."""
+    if value is None:
+        return "—"
+    minutes = value.total_seconds() / 60
+    if minutes < 120:
+        return _("%(n)s min") % {"n": number_format(round(minutes))}
+    if minutes < 48 * 60:
+        return _("%(n)s h") % {"n": number_format(minutes / 60, 1)}
+    return _("%(n)s days") % {"n": number_format(minutes / (24 * 60), 1)}
+
+
+def agent_name(username, first_name, last_name):
+    return f"{first_name} {last_name}".strip() or username
+
+
+# --- labels and choices -------------------------------------------------------------
+
+
+def filter_choices():
+    """Teams and tiers, one query each: the filter form's choices and the reports' labels."""
+    return {
+        "teams": [(team.pk, team.name) for team in Team.objects.all()],
+        "tiers": [(tier.pk, tier.name) for tier in ServiceTier.objects.all()],
+    }
+
+
+# --- 1. compliance ------------------------------------------------------------------
+
+
+def _period_clocks(filters, targets):
+    return (
+        SlaClock.objects.filter(filters.within("started_at"), filters.narrow("ticket__"), target__in=targets)
+        # No default ordering: it would join into every GROUP BY.
+        .order_by()
+    )
+
+
+def compliance(filters, *, teams, tiers):
+    """First-response and resolution compliance by priority, tier, team and agent: four group-bys."""
+    clocks = _period_clocks(filters, COMPLIANCE_TARGETS).filter(Q(met_at__isnull=False) | BREACHED)
+    labels = {
+        "priority": dict(Priority.choices),
+        "tier": dict(tiers),
+        "team": dict(teams),
+    }
+    result = {}
+    for dimension, column in DIMENSIONS.items():
+        names = [f"ticket__assignee__{name}" for name in AGENT_NAME_FIELDS] if dimension == "agent" else []
+        counts = clocks.values(column, "target", *names).annotate(
+            met=Count("pk", filter=MET_ON_TIME), breached=Count("pk", filter=BREACHED)
+        )
+        rows = {}
+        for entry in counts:
+            key = entry[column]
+            if key not in rows:
+                if dimension == "agent":
+                    label = agent_name(*(entry[n] for n in names)) if key else _("Unassigned")
+                else:
+                    label = str(labels[dimension].get(key) or _("None"))
+                rows[key] = ComplianceRow(key, label)
+            rate = Rate(entry["met"], entry["met"] + entry["breached"])
+            if entry["target"] == ClockTarget.FIRST_RESPONSE:
+                rows[key].first_response = rate
+            else:
+                rows[key].resolution = rate
+        result[dimension] = _ordered(dimension, rows, labels)
+    return result
+
+
+def _ordered(dimension, rows, labels):
+    """Priorities, tiers and teams in their own order (none last); agents by name."""
+    if dimension == "agent":
+        return sorted(rows.values(), key=lambda row: (row.key is None, row.label.casefold()))
+    order = {key: i for i, key in enumerate(labels[dimension])}
+    return sorted(rows.values(), key=lambda row: order.get(row.key, len(order)))
+
+
+def compliance_totals(rows):
+    """The whole period's compliance, summed from any one breakdown."""
+    return ComplianceRow(
+        None,
+        _("All"),
+        Rate(sum(r.first_response.part for r in rows), sum(r.first_response.whole for r in rows)),
+        Rate(sum(r.resolution.part for r in rows), sum(r.resolution.whole for r in rows)),
+    )
+
+
+# --- 2. response and resolution times ---------------------------------------------------
+
+
+def _spread(queryset, duration):
+    """Median and p90 of `duration` over `queryset` in one query, on SQLite and PostgreSQL alike.
+
+    The rows are numbered in order of the duration and counted in the same
+    window pass; only the rows at the two nearest ranks, ceil(n/2) and
+    ceil(9n/10), come back. Integer division keeps the rank arithmetic the same
+    on both databases, and nothing but those rows leaves the database.
+    """
+    ranked = (
+        queryset.order_by()
+        .annotate(
+            value=duration,
+            rank=Window(RowNumber(), order_by=[duration.asc(), F("pk").asc()]),
+            total=Window(Count("*")),
+        )
+        .filter(Q(rank=(F("total") + 1) / 2) | Q(rank=(F("total") * 9 + 9) / 10))
+        .values_list("rank", "total", "value")
+    )
+    rows = list(ranked)
+    if not rows:
+        return Spread(0, None, None)
+    total = rows[0][1]
+    values = {rank: value for rank, _total, value in rows}
+    return Spread(total, values[(total + 1) // 2], values[(total * 9 + 9) // 10])
+
+
+def response_times(filters):
+    """First response (clock met − started) for clocks started in the period; resolution
+    (resolved − created) for tickets resolved in the period. Two queries."""
+    first = _period_clocks(filters, [ClockTarget.FIRST_RESPONSE]).filter(met_at__isnull=False)
+    resolved = Ticket.objects.filter(filters.narrow(), filters.within("resolved_at"), is_open=0)
+    return {
+        "first_response": _spread(first, ExpressionWrapper(F("met_at") - F("started_at"), DurationField())),
+        "resolution": _spread(resolved, ExpressionWrapper(F("resolved_at") - F("created_at"), DurationField())),
+    }
+
+
+# --- 3. breaches ------------------------------------------------------------------------
+
+
+def _breached_clocks(filters):
+    return _period_clocks(filters, ClockTarget.values).filter(BREACHED)
+
+
+def latest_breaches(filters, limit=LATEST_BREACHES):
+    return list(
+        _breached_clocks(filters)
+        .select_related("ticket")
+        .only("target", "cycle", "breached_at", "due_at", "level", "breached_level", "ticket__subject")
+        .order_by("-breached_at", "-pk")[:limit]
+    )
+
+
+def breaches_by_level(filters):
+    """Breaches of clocks started in the period, per level holding the ticket when it breached. One query."""
+    counts = (
+        _breached_clocks(filters)
+        .values("breached_level")
+        .annotate(
+            total=Count("pk"),
+            **{target: Count("pk", filter=Q(target=target)) for target in ClockTarget.values},
+        )
+    )
+    levels = dict(SupportLevel.choices)
+    rows = sorted(counts, key=lambda row: (row["breached_level"] is None, row["breached_level"] or 0))
+    widest = max((row["total"] for row in rows), default=0)
+    return [
+        {
+            "bar": Bar(
+                row["breached_level"],
+                str(levels.get(row["breached_level"], _("Unknown level"))),
+                row["total"],
+                _share(row["total"], widest),
+            ),
+            "targets": [row[target] for target in ClockTarget.values],
+        }
+        for row in rows
+    ]
+
+
+def due_soon(filters, within=DUE_SOON, limit=DUE_SOON_LIMIT):
+    """Open tickets whose next SLA target falls due within the hour, soonest first (one more than
+    `limit` is fetched, so the page can say there are more)."""
+    return list(
+        Ticket.objects.open()
+        .filter(filters.narrow(), sla_due_at__gte=filters.now, sla_due_at__lt=filters.now + within)
+        .select_related("assignee")
+        .only(
+            "subject",
+            "priority",
+            "level",
+            "sla_due_at",
+            "sla_due_target",
+            *(f"assignee__{n}" for n in AGENT_NAME_FIELDS),
+        )
+        .order_by("sla_due_at", "pk")[: limit + 1]
+    )
+
+
+# --- 4. backlog ---------------------------------------------------------------------------
+
+
+def backlog_by_age(filters):
+    """Open tickets now, by age: one pass with a conditional count per bucket."""
+    counts = {}
+    newer_than = None
+    for key, _label, age in AGE_BUCKETS:
+        q = Q(created_at__lte=filters.now - newer_than) if newer_than else Q()
+        if age is not None:
+            q &= Q(created_at__gt=filters.now - age)
+        counts[key] = Count("pk", filter=q) if q else Count("pk")
+        newer_than = age
+    totals = Ticket.objects.open().filter(filters.narrow()).order_by().aggregate(**counts)
+    widest = max(totals.values(), default=0)
+    return [Bar(key, str(label), totals[key], _share(totals[key], widest)) for key, label, _age in AGE_BUCKETS]
+
+
+# --- 5. rates and load --------------------------------------------------------------------
+
+
+class _CountAll(Func):
+    template = "COUNT(*)"
+    output_field = IntegerField()
+
+
+def rates(filters):
+    """Escalation, reopen and first-contact resolution rates, in one query over the period's tickets.
+
+    First-contact resolution: a ticket resolved in the period, never escalated
+    nor reopened, with exactly one public reply from staff.
+    """
+    created = filters.within("created_at")
+    resolved = filters.within("resolved_at") & Q(is_open=0)
+    staff_replies = Subquery(
+        # Counted only for the tickets the first-contact condition still leaves.
+        TicketEvent.objects.filter(
+            ticket=OuterRef("pk"), kind=EventKind.REPLIED, is_public=True, actor__role__in=STAFF_ROLES
+        )
+        .order_by()
+        .annotate(n=_CountAll())
+        .values("n")[:1],
+        output_field=IntegerField(),
+    )
+    first_contact = resolved & Q(escalation_count=0, reopen_count=0) & Q(Exact(staff_replies, 1))
+    figures = (
+        Ticket.objects.filter(filters.narrow())
+        .filter(created | resolved)
+        .order_by()
+        .aggregate(
+            created=Count("pk", filter=created),
+            escalated=Count("pk", filter=created & Q(escalation_count__gt=0)),
+            resolved=Count("pk", filter=resolved),
+            reopened=Count("pk", filter=resolved & Q(reopen_count__gt=0)),
+            first_contact=Count("pk", filter=first_contact),
+        )
+    )
+    return {
+        "escalation": Rate(figures["escalated"], figures["created"]),
+        "reopen": Rate(figures["reopened"], figures["resolved"]),
+        "first_contact": Rate(figures["first_contact"], figures["resolved"]),
+    }
+
+
+def agent_load(filters, limit=AGENT_LOAD_LIMIT):
+    """Open tickets per assignee now, the busiest first. One group-by."""
+    names = [f"assignee__{name}" for name in AGENT_NAME_FIELDS]
+    rows = list(
+        Ticket.objects.open()
+        .filter(filters.narrow(), assignee__isnull=False)
+        .values("assignee_id", *names)
+        .annotate(n=Count("pk"))
+        .order_by("-n", "assignee__username")[:limit]
+    )
+    widest = max((row["n"] for row in rows), default=0)
+    return [
+        Bar(row["assignee_id"], agent_name(*(row[n] for n in names)), row["n"], _share(row["n"], widest))
+        for row in rows
+    ]
+
+
+def _share(count, widest):
+    return round(100 * count / widest, 1) if widest else 0.0
+
+
+# --- the whole page -------------------------------------------------------------------------
+
+
+def dashboard(filters, *, teams, tiers):
+    """Every section of the dashboard: eleven queries whatever the volume."""
+    by = compliance(filters, teams=teams, tiers=tiers)
+    soon = due_soon(filters)
+    return {
+        "compliance": by,
+        "compliance_total": compliance_totals(by["priority"]),
+        "times": response_times(filters),
+        "latest_breaches": latest_breaches(filters),
+        "breaches_by_level": breaches_by_level(filters),
+        "due_soon": soon[:DUE_SOON_LIMIT],
+        "due_soon_more": len(soon) > DUE_SOON_LIMIT,
+        "backlog": backlog_by_age(filters),
+        "rates": rates(filters),
+        "agent_load": agent_load(filters),
+    }
