@@ -1,9 +1,9 @@
 """Forms: parse and validate input before any service runs."""
 
 from django import forms
-from django.db import models
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .models import Category, Priority, Queue, Status, SupportLevel, User
@@ -337,3 +337,18 @@ class AnswerEscalationForm(forms.Form):
 
     def package(self):
         return {name: self.cleaned_data[name] for name in ("summary", "impact", "steps_tried", "next_step")}
+
+
+class EscalationRequestForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why does this need escalating?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=4000,
+        error_messages={"required": _("Tell us why the ticket needs escalating.")},
+    )
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise ValidationError(_("Tell us why the ticket needs escalating."), code="required")
+        return reason

@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from . import services
+from . import escalation, services
 from .access import customer_required, get_ticket_for_customer
-from .forms import ReplyForm, TicketCreateForm
+from .forms import EscalationRequestForm, ReplyForm, TicketCreateForm
 from .models import DONE_STATUSES, OPEN_STATUSES, Ticket, TicketEvent
 
 PORTAL_FILTERS = {"open": OPEN_STATUSES, "closed": DONE_STATUSES}
@@ -129,4 +129,22 @@ def ticket_reopen(request, ref):
     ticket = get_ticket_for_customer(request.user, ref)
     services.reopen_ticket(request.user, ticket)
     messages.success(request, _("Ticket %(ref)s is open again.") % {"ref": ticket.ref})
+    return redirect(ticket.get_portal_url())
+
+
+@customer_required
+@require_POST
+def ticket_escalate(request, ref):
+    """The customer asks for escalation, with a reason; the team must answer it."""
+    ticket = get_ticket_for_customer(request.user, ref)
+    form = EscalationRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            escalation.request_escalation(request.user, ticket, reason=form.cleaned_data["reason"])
+            messages.success(request, _("We have your request; the team will answer it on this ticket."))
+        except services.NotAllowed as refusal:
+            messages.error(request, str(refusal))
+    else:
+        for error in (error for errors in form.errors.values() for error in errors):
+            messages.error(request, error)
     return redirect(ticket.get_portal_url())

@@ -103,6 +103,11 @@ class Rate:
         return 100 * self.part / self.whole if self.whole else None
 
     @property
+    def rest(self):
+        """The other part of the whole: for compliance, the targets breached."""
+        return self.whole - self.part
+
+    @property
     def label(self):
         return _("%(percent)s%%") % {"percent": number_format(self.percent, 1)} if self.whole else "—"
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("attachments/<int:pk>/<path:name>", views.attachment_download, name="attachment-download"),
     path("agent/", include("helpdesk.urls_agent")),
     path("portal/", include("helpdesk.urls_portal")),
+    path("manager/", include("helpdesk.urls_manager")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -11,4 +11,5 @@ urlpatterns = [
     path("tickets/<str:ref>/reply/", views.ticket_reply, name="ticket-reply"),
     path("tickets/<str:ref>/close/", views.ticket_close, name="ticket-close"),
     path("tickets/<str:ref>/reopen/", views.ticket_reopen, name="ticket-reopen"),
+    path("tickets/<str:ref>/escalate/", views.ticket_escalate, name="ticket-escalate"),
 ]

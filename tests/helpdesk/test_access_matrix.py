@@ -39,6 +39,13 @@ MATRIX = [
     ("post", "/agent/tickets/{ref}/fields/", [LOGIN, 404, 404, 302, 302, 302]),
     ("post", "/agent/tickets/{ref}/messages/", [LOGIN, 404, 404, 302, 302, 302]),
     ("post", "/agent/tickets/bulk/", [LOGIN, 404, 404, 302, 302, 302]),
+    # An empty handoff form is refused and shown again (200); acknowledging redirects.
+    ("post", "/agent/tickets/{ref}/escalate/", [LOGIN, 404, 404, 200, 200, 200]),
+    ("post", "/agent/tickets/{ref}/deescalate/", [LOGIN, 404, 404, 200, 200, 200]),
+    ("post", "/agent/tickets/{ref}/acknowledge/", [LOGIN, 404, 404, 302, 302, 302]),
+    ("post", "/agent/tickets/{ref}/escalation-request/", [LOGIN, 404, 404, 200, 200, 200]),
+    ("get", "/agent/tickets/{ref}/sla/", [LOGIN, 404, 404, 200, 200, 200]),
+    ("post", "/portal/tickets/{ref}/escalate/", [LOGIN, 302, 404, 404, 404, 404]),
     ("get", "/attachments/{public_attachment}/report.txt", [LOGIN, 200, 404, 200, 200, 200]),
     ("get", "/attachments/{internal_attachment}/notes.txt", [LOGIN, 404, 404, 200, 200, 200]),
     ("get", "/admin/", [302, 302, 302, 302, 200, 200]),

@@ -1,0 +1,12 @@
+"""The manager's SLA dashboard, under /manager/."""
+
+from django.urls import path
+
+from . import manager_views
+
+app_name = "manager"
+
+urlpatterns = [
+    path("", manager_views.dashboard, name="dashboard"),
+    path("export.csv", manager_views.export, name="export"),
+]
