@@ -6,14 +6,24 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import services
+from . import clocks, services
 from .models import (
     Attachment,
+    BusinessCalendar,
+    BusinessHours,
     Category,
+    EscalationRequest,
+    EscalationRule,
+    Handoff,
+    Holiday,
+    LevelTarget,
     Message,
     Organization,
     Queue,
     ServiceTier,
+    SlaClock,
+    SlaPolicy,
+    SlaTarget,
     Status,
     Team,
     Ticket,
@@ -74,7 +84,8 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(ServiceTier)
 class ServiceTierAdmin(admin.ModelAdmin):
-    list_display = ("name", "rank", "first_response_minutes", "has_account_manager")
+    list_display = ("name", "rank", "first_response_minutes", "sla_policy", "has_account_manager")
+    list_select_related = ("sla_policy",)
     search_fields = ("name",)
 
 
@@ -218,3 +229,85 @@ class MessageAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("helpdesk.view_message")
+
+
+# --- service levels ---------------------------------------------------------------------
+
+
+class BusinessHoursInline(admin.TabularInline):
+    model = BusinessHours
+    extra = 0
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 0
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ("name", "time_zone", "always_open")
+    search_fields = ("name",)
+    inlines = [BusinessHoursInline, HolidayInline]
+
+
+class SlaTargetInline(admin.TabularInline):
+    model = SlaTarget
+    extra = 0
+    autocomplete_fields = ("tier",)
+
+
+class LevelTargetInline(admin.TabularInline):
+    model = LevelTarget
+    extra = 0
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ("name", "calendar", "is_default", "warn_percent", "escalation_grace_minutes")
+    list_select_related = ("calendar",)
+    search_fields = ("name",)
+    inlines = [SlaTargetInline, LevelTargetInline]
+    actions = ["recompute_open"]
+
+    @admin.action(description=_("Apply the current targets to this policy's open tickets"))
+    def recompute_open(self, request, queryset):
+        changed = sum(clocks.recompute_open_tickets(policy, actor=request.user) for policy in queryset)
+        self.message_user(
+            request,
+            ngettext("%(count)d open ticket recomputed.", "%(count)d open tickets recomputed.", changed)
+            % {"count": changed},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(EscalationRule)
+class EscalationRuleAdmin(admin.ModelAdmin):
+    list_display = ("name", "trigger", "from_level", "after_minutes", "priority", "category", "to_level", "to_queue")
+    list_filter = ("trigger", "is_active")
+    list_select_related = ("category", "to_queue")
+    search_fields = ("name",)
+
+
+@admin.register(Handoff)
+class HandoffAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("created_at", "ticket", "kind", "from_level", "to_level", "acknowledged_at")
+    list_filter = ("kind", "to_level")
+    list_select_related = ("ticket",)
+    raw_id_fields = ("ticket",)
+
+
+@admin.register(EscalationRequest)
+class EscalationRequestAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("created_at", "ticket", "requested_by", "answered_at", "escalated")
+    list_select_related = ("ticket", "requested_by")
+    raw_id_fields = ("ticket",)
+
+
+@admin.register(SlaClock)
+class SlaClockAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("ticket", "target", "cycle", "started_at", "due_at", "met_at", "breached_at", "breached_level")
+    list_filter = ("target", "breached_level")
+    list_select_related = ("ticket",)
+    raw_id_fields = ("ticket",)
+    date_hierarchy = "started_at"

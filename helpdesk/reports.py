@@ -109,7 +109,7 @@ class Rate:
 
     @property
     def label(self):
-        return _("%(percent)s%%") % {"percent": number_format(self.percent, 1)} if self.whole else "—"
+        return _("%(percent)s%%") % {"percent": number_format(round(self.percent, 1), 1)} if self.whole else "—"
 
 
 @dataclass
@@ -155,8 +155,8 @@ def duration_label(value):
     if minutes < 120:
         return _("%(n)s min") % {"n": number_format(round(minutes))}
     if minutes < 48 * 60:
-        return _("%(n)s h") % {"n": number_format(minutes / 60, 1)}
-    return _("%(n)s days") % {"n": number_format(minutes / (24 * 60), 1)}
+        return _("%(n)s h") % {"n": number_format(round(minutes / 60, 1), 1)}
+    return _("%(n)s days") % {"n": number_format(round(minutes / (24 * 60), 1), 1)}
 
 
 def agent_name(username, first_name, last_name):

@@ -64,6 +64,24 @@ def event_summary(event):
         EventKind.QUEUE: (_("queue"), {}),
         EventKind.ASSIGNED: (_("assignee"), {}),
     }
+    if event.kind in (EventKind.ESCALATED, EventKind.DEESCALATED):
+        levels = dict(SupportLevel.choices)
+        verb = (
+            _("escalated from %(old)s to %(new)s")
+            if event.kind == EventKind.ESCALATED
+            else _("handed back from %(old)s to %(new)s")
+        )
+        return verb % {"old": levels.get(data.get("from"), "?"), "new": levels.get(data.get("to"), "?")}
+    if event.kind in (EventKind.SLA_WARNING, EventKind.SLA_BREACH):
+        from helpdesk.models import ClockTarget
+
+        target = dict(ClockTarget.choices).get(data.get("target"), "")
+        text = (
+            _("%(target)s target nearly used")
+            if event.kind == EventKind.SLA_WARNING
+            else _("%(target)s target breached")
+        )
+        return text % {"target": target}
     if event.kind not in labels:
         return event.get_kind_display()
     name, choices = labels[event.kind]

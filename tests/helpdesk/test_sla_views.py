@@ -67,15 +67,19 @@ def test_breaching_soon_query_count_does_not_grow_with_rows(policy, agent_client
     url = reverse("helpdesk:ticket-list")
     at = datetime(2026, 11, 23, 10, 0, tzinfo=NY)
     open_ticket(alice, at=at)
-    with time_machine.travel(datetime(2026, 11, 23, 13, 30, tzinfo=NY), tick=False):
-        with django_assert_max_num_queries(12) as few:
-            agent_client.get(url, {"view": "breaching"}, **HX)
+    with (
+        time_machine.travel(datetime(2026, 11, 23, 13, 30, tzinfo=NY), tick=False),
+        django_assert_max_num_queries(12) as few,
+    ):
+        agent_client.get(url, {"view": "breaching"}, **HX)
     for n in range(30):
         open_ticket(CustomerFactory(organization=OrganizationFactory()), at=at, subject=f"Ticket {n}")
     cache.clear()  # the services clear shared counts on commit, which a test transaction never reaches
-    with time_machine.travel(datetime(2026, 11, 23, 13, 30, tzinfo=NY), tick=False):
-        with django_assert_max_num_queries(12) as many:
-            response = agent_client.get(url, {"view": "breaching"}, **HX)
+    with (
+        time_machine.travel(datetime(2026, 11, 23, 13, 30, tzinfo=NY), tick=False),
+        django_assert_max_num_queries(12) as many,
+    ):
+        response = agent_client.get(url, {"view": "breaching"}, **HX)
     assert response.content.decode().count('class="sla sla-soon"') == 25  # one full page
     assert len(few.captured_queries) == len(many.captured_queries)
 
@@ -151,3 +155,20 @@ def test_another_organization_cannot_ask_to_escalate(policy, client, alice, bob)
     client.force_login(bob)
     response = client.post(reverse("portal:ticket-escalate", args=[ticket.ref]), {"reason": "mine now"})
     assert response.status_code == 404 and not EscalationRequest.objects.exists()
+
+
+def test_admin_edits_a_policy_and_recomputes_open_tickets(policy, client, alice):
+    admin = AgentFactory(role="admin", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    admin_client = client
+    ticket = open_ticket(alice, at=datetime(2026, 11, 23, 10, 0, tzinfo=NY))
+    page = admin_client.get(reverse("admin:helpdesk_slapolicy_change", args=[policy.pk]))
+    assert "First response (minutes)".lower() in page.content.decode().lower()
+    policy.targets.filter(priority=Priority.MEDIUM).update(first_response_minutes=60)
+    with time_machine.travel(datetime(2026, 11, 23, 10, 5, tzinfo=NY), tick=False):
+        admin_client.post(
+            reverse("admin:helpdesk_slapolicy_changelist"),
+            {"action": "recompute_open", "_selected_action": [policy.pk]},
+        )
+    ticket.refresh_from_db()
+    assert ticket.sla_due_at == datetime(2026, 11, 23, 11, 0, tzinfo=NY)

@@ -50,7 +50,7 @@ from helpdesk.sla_defaults import install_defaults
 
 TICKING = (Status.NEW, Status.OPEN)
 PAUSED = (Status.WAITING, Status.ON_HOLD)
-BUCKETS = 10_000  # tickets are put in groups by `id % BUCKETS`
+BUCKETS = 10_000  # tickets are put in groups by a scramble of `id % BUCKETS`
 MANAGERS = 3
 
 
@@ -204,7 +204,8 @@ def _arrange(now, due, terms):
     escalate_to = min(BUCKETS, breach_to + round(BUCKETS * want["escalate"] / max(n_escalable, 1)))
 
     def group(p=""):
-        b = f"({p}id % {BUCKETS})"
+        # Scrambled, so that a few hundred consecutive ids spread over all buckets too.
+        b = f"(({p}id % {BUCKETS}) * 7919 % {BUCKETS})"
         tick = f"{p}status IN {_in(TICKING)}"
         return (
             f"CASE WHEN {tick} AND {b} < {warn_to} THEN 'W'"

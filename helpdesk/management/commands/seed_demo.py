@@ -16,8 +16,12 @@ from django.db import transaction
 from django.db.models import F
 
 from helpdesk import services
+from helpdesk.sla_defaults import install_defaults
 from helpdesk.models import (
     Category,
+    Handoff,
+    SlaClock,
+    SlaInterval,
     Message,
     Organization,
     Priority,
@@ -335,6 +339,8 @@ class _Null:
 
 
 def seed_configuration():
+    # Tiers, calendar, SLA policy and escalation rules (idempotent; setup_sla does the same).
+    install_defaults()
     for name, rank, minutes, channels, manager in TIERS:
         ServiceTier.objects.get_or_create(
             name=name,
@@ -436,4 +442,20 @@ def _age(ticket, hours):
         updated_at=last,
         last_public_at=last,
         resolved_at=last if ticket.status in (Status.RESOLVED, Status.CLOSED) else None,
+        sla_due_at=F("sla_due_at") - shift,
+        sla_paused_at=F("sla_paused_at") - shift,
+        level_since=F("level_since") - shift,
+        escalate_at=F("escalate_at") - shift,
+        handoff_pending_since=F("handoff_pending_since") - shift,
+    )
+    # The SLA history moves back with the conversation, so countdowns and the
+    # manager's dashboard show the demo as it would have happened.
+    SlaClock.objects.filter(ticket=ticket).update(
+        **{name: F(name) - shift for name in ("started_at", "due_at", "warn_at", "paused_at", "met_at", "stopped_at")}
+    )
+    SlaInterval.objects.filter(ticket=ticket).update(started_at=F("started_at") - shift, ended_at=F("ended_at") - shift)
+    Handoff.objects.filter(ticket=ticket).update(
+        created_at=F("created_at") - shift,
+        acknowledge_due=F("acknowledge_due") - shift,
+        acknowledged_at=F("acknowledged_at") - shift,
     )
