@@ -16,24 +16,24 @@ from django.db import transaction
 from django.db.models import F
 
 from helpdesk import services
-from helpdesk.sla_defaults import install_defaults
 from helpdesk.models import (
     Category,
     Handoff,
-    SlaClock,
-    SlaInterval,
     Message,
     Organization,
     Priority,
     Queue,
     Role,
     ServiceTier,
+    SlaClock,
+    SlaInterval,
     Status,
     Team,
     Ticket,
     TicketEvent,
     User,
 )
+from helpdesk.sla_defaults import install_defaults
 
 TIERS = [
     # name, rank, first response minutes, channels, account manager
