@@ -44,4 +44,6 @@ def queue_counts(user, *, since, soon=None):
         counts = Ticket.objects.queue_counts(user, since=since, soon=soon)
         cache.set(key, {name: counts[name] for name in SHARED}, seconds)
         return counts
-    return {**shared, **Ticket.objects.queue_counts(user, since=since, only=("mine",))}
+    # One count: a plain COUNT(*) over the queue's own filter costs a third of the
+    # scalar-subquery form that queue_counts() needs for several at once.
+    return {**shared, "mine": Ticket.objects.in_view("mine", user, since=since).count()}

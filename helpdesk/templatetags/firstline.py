@@ -1,7 +1,10 @@
 """Template helpers shared by every page."""
 
 from django import template
+from django.template.defaultfilters import timesince_filter
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 from helpdesk.text import render_markdown
 
@@ -41,6 +44,13 @@ def filesize(num):
             return f"{num} {unit}"
         num //= 1024
     return f"{num} GB"
+
+
+@register.filter
+def ago(value):
+    """The time since `value` and "ago", as `{% blocktranslate %}{{ ago }} ago{% endblocktranslate %}` writes it
+    (same message id, same escaping) without a translation node per row of the queue."""
+    return mark_safe(gettext("%(ago)s ago") % {"ago": escape(timesince_filter(value))})  # noqa: S308 - value escaped
 
 
 @register.filter
