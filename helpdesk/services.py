@@ -374,6 +374,11 @@ def update_ticket(actor, ticket, *, expected_version=None, **changes):
         fields = _apply_changes(actor, current, changes, now)
         if fields:
             _touch(current, now, *fields)
+        if {"priority", "category"} & set(fields) and current.is_open:
+            # Raised to critical, or moved to a routed category: the same rules as on arrival.
+            from .escalation import apply_arrival_rules
+
+            apply_arrival_rules(actor, current, now)
     return current
 
 

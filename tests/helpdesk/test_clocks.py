@@ -339,3 +339,14 @@ def test_two_sweeps_at_once_warn_once(alice):
     assert SlaClock.objects.filter(warned_at__isnull=False).count() == 20
     mails = OutboundMessage.objects.filter(recipient=agent.email)
     assert sum(int(m.subject.split()[0]) if m.subject[0].isdigit() else 1 for m in mails) == 20
+
+
+def test_raising_priority_to_critical_escalates_at_once(policy, alice, agent):
+    ticket = open_ticket(alice, at=ny(2026, 11, 23, 10, 0))
+    with time_machine.travel(ny(2026, 11, 23, 10, 30), tick=False):
+        services.update_ticket(agent, ticket, priority=Priority.CRITICAL)
+    ticket.refresh_from_db()
+    assert ticket.level == 3
+    # Critical targets count around the clock from the ticket's start: 15 minutes.
+    assert clock(ticket, ClockTarget.FIRST_RESPONSE).due_at == ny(2026, 11, 23, 10, 15)
+    assert Handoff.objects.get(ticket=ticket).kind == "priority"

@@ -1,0 +1,60 @@
+"""SLA and escalation flows in Debian's Chromium."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from helpdesk import services
+from helpdesk.sla_defaults import install_defaults
+from tests.helpdesk.factories import AgentFactory, CustomerFactory, OrganizationFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def people(transactional_db):
+    install_defaults()
+    acme = OrganizationFactory(name="Acme")
+    return {
+        "agent": AgentFactory(username="agent1", support_level=1),
+        "l2": AgentFactory(username="agent2", support_level=2),
+        "alice": CustomerFactory(username="alice", organization=acme, first_name="Alice"),
+    }
+
+
+def test_agent_escalates_with_a_handoff_and_l2_sees_the_package(live_server, page, login, people):
+    alice = people["alice"]
+    ticket = services.create_ticket(
+        alice, requester=alice, subject="Exports hang", description="The export spins forever."
+    )
+
+    login("agent1")
+    page.goto(f"{live_server.url}/agent/tickets/{ticket.ref}/")
+    page.get_by_text("Escalate with a handoff").click()
+    form = page.locator("#ticket-escalation form")
+    form.get_by_label("Summary").fill("Exports hang for all of Acme")
+    form.get_by_label("Steps already tried").fill("Cleared the cache; tried another browser")
+    form.get_by_label("Proposed next step").fill("Check the export worker's queue")
+    form.get_by_role("button", name="Escalate").click()
+    # Stopped with a clear message; nothing typed is lost.
+    expect(page.locator("#ticket-escalation")).to_contain_text("Customer impact is required for a handoff.")
+    form = page.locator("#ticket-escalation form")
+    expect(form.get_by_label("Summary")).to_have_value("Exports hang for all of Acme")
+    form.get_by_label("Customer impact").fill("Acme cannot send invoices")
+    form.get_by_role("button", name="Escalate").click()
+    expect(page.locator("#messages")).to_contain_text("Escalated to L2")
+    expect(page.locator("#ticket-sidebar")).to_contain_text("L2")
+
+    page.context.clear_cookies()
+    login("agent2")
+    page.goto(f"{live_server.url}/agent/")
+    expect(page.get_by_role("row", name=re.compile("Exports hang"))).to_contain_text("Handoff")
+    page.get_by_role("link", name="Exports hang").click()
+    package = page.locator(".handoff")
+    expect(package).to_contain_text("Handoff from L1 · Frontline to L2 · Technical")
+    expect(package).to_contain_text("Acme cannot send invoices")
+    expect(package).to_contain_text("Check the export worker's queue")
+    page.get_by_role("button", name="Acknowledge handoff").click()
+    expect(page.locator("#messages")).to_contain_text("Handoff acknowledged.")
+    expect(page.locator(".handoff")).to_have_count(0)
