@@ -18,7 +18,7 @@ Which rows belong to the period:
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Func, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, F, FloatField, Func, IntegerField, OuterRef, Q, Subquery
 from django.db.models.expressions import Window
 from django.db.models.functions import RowNumber
 from django.db.models.lookups import Exact
@@ -37,6 +37,8 @@ from .models import (
     Team,
     Ticket,
     TicketEvent,
+    User,
+    _count,
 )
 
 COMPLIANCE_TARGETS = (ClockTarget.FIRST_RESPONSE, ClockTarget.RESOLUTION)
@@ -186,35 +188,49 @@ def _period_clocks(filters, targets):
 
 
 def compliance(filters, *, teams, tiers):
-    """First-response and resolution compliance by priority, tier, team and agent: four group-bys."""
-    clocks = _period_clocks(filters, COMPLIANCE_TARGETS).filter(Q(met_at__isnull=False) | BREACHED)
+    """First-response and resolution compliance by priority, tier, team and agent.
+
+    One GROUP BY over every combination of the four, summed up here into the
+    four breakdowns: one pass over the period's clocks instead of four (the
+    rows summed are bounded by priorities × tiers × teams × agents, not by
+    tickets). Agents' names come in one more query.
+    """
+    counts = list(
+        _period_clocks(filters, COMPLIANCE_TARGETS)
+        .filter(Q(met_at__isnull=False) | BREACHED)
+        .values("target", *DIMENSIONS.values())
+        .annotate(met=Count("pk", filter=MET_ON_TIME), breached=Count("pk", filter=BREACHED))
+    )
     labels = {
         "priority": dict(Priority.choices),
         "tier": dict(tiers),
         "team": dict(teams),
+        "agent": agent_names({entry[DIMENSIONS["agent"]] for entry in counts}),
     }
+    sums = {dimension: {} for dimension in DIMENSIONS}
+    for entry in counts:
+        for dimension, column in DIMENSIONS.items():
+            met, breached = sums[dimension].get((entry[column], entry["target"]), (0, 0))
+            sums[dimension][entry[column], entry["target"]] = (met + entry["met"], breached + entry["breached"])
     result = {}
-    for dimension, column in DIMENSIONS.items():
-        names = [f"ticket__assignee__{name}" for name in AGENT_NAME_FIELDS] if dimension == "agent" else []
-        counts = clocks.values(column, "target", *names).annotate(
-            met=Count("pk", filter=MET_ON_TIME), breached=Count("pk", filter=BREACHED)
-        )
+    for dimension, totals in sums.items():
         rows = {}
-        for entry in counts:
-            key = entry[column]
+        for (key, target), (met, breached) in totals.items():
             if key not in rows:
-                if dimension == "agent":
-                    label = agent_name(*(entry[n] for n in names)) if key else _("Unassigned")
-                else:
-                    label = str(labels[dimension].get(key) or _("None"))
-                rows[key] = ComplianceRow(key, label)
-            rate = Rate(entry["met"], entry["met"] + entry["breached"])
-            if entry["target"] == ClockTarget.FIRST_RESPONSE:
-                rows[key].first_response = rate
-            else:
-                rows[key].resolution = rate
+                missing = _("Unassigned") if dimension == "agent" else _("None")
+                rows[key] = ComplianceRow(key, str(labels[dimension].get(key) or missing))
+            setattr(rows[key], target, Rate(met, met + breached))
         result[dimension] = _ordered(dimension, rows, labels)
     return result
+
+
+def agent_names(ids):
+    """{user id: display name} for the given ids, in one query."""
+    ids = {pk for pk in ids if pk is not None}
+    if not ids:
+        return {}
+    people = User.objects.filter(pk__in=ids).values_list("pk", *AGENT_NAME_FIELDS)
+    return {pk: agent_name(*names) for pk, *names in people}
 
 
 def _ordered(dimension, rows, labels):
@@ -238,8 +254,27 @@ def compliance_totals(rows):
 # --- 2. response and resolution times ---------------------------------------------------
 
 
-def _spread(queryset, duration):
-    """Median and p90 of `duration` over `queryset` in one query, on SQLite and PostgreSQL alike.
+class SecondsBetween(Func):
+    """`end − start` in seconds, computed natively by each database.
+
+    Django's `F("end") - F("start")` works too, but on SQLite it calls a
+    function written in Python once per row, which made the percentiles five
+    times slower at volume.
+    """
+
+    arity = 2
+    arg_joiner = " - "
+    template = "CAST(EXTRACT(EPOCH FROM (%(expressions)s)) AS double precision)"
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="((julianday(%(expressions)s)) * 86400.0)", arg_joiner=") - julianday("
+        )
+
+
+def _spread(queryset, seconds):
+    """Median and p90 of `seconds` over `queryset` in one query, on SQLite and PostgreSQL alike.
 
     The rows are numbered in order of the duration and counted in the same
     window pass; only the rows at the two nearest ranks, ceil(n/2) and
@@ -249,8 +284,8 @@ def _spread(queryset, duration):
     ranked = (
         queryset.order_by()
         .annotate(
-            value=duration,
-            rank=Window(RowNumber(), order_by=[duration.asc(), F("pk").asc()]),
+            value=seconds,
+            rank=Window(RowNumber(), order_by=[seconds.asc(), F("pk").asc()]),
             total=Window(Count("*")),
         )
         .filter(Q(rank=(F("total") + 1) / 2) | Q(rank=(F("total") * 9 + 9) / 10))
@@ -260,7 +295,7 @@ def _spread(queryset, duration):
     if not rows:
         return Spread(0, None, None)
     total = rows[0][1]
-    values = {rank: value for rank, _total, value in rows}
+    values = {rank: timedelta(seconds=round(value)) for rank, _total, value in rows}
     return Spread(total, values[(total + 1) // 2], values[(total * 9 + 9) // 10])
 
 
@@ -270,8 +305,8 @@ def response_times(filters):
     first = _period_clocks(filters, [ClockTarget.FIRST_RESPONSE]).filter(met_at__isnull=False)
     resolved = Ticket.objects.filter(filters.narrow(), filters.within("resolved_at"), is_open=0)
     return {
-        "first_response": _spread(first, ExpressionWrapper(F("met_at") - F("started_at"), DurationField())),
-        "resolution": _spread(resolved, ExpressionWrapper(F("resolved_at") - F("created_at"), DurationField())),
+        "first_response": _spread(first, SecondsBetween("met_at", "started_at")),
+        "resolution": _spread(resolved, SecondsBetween("resolved_at", "created_at")),
     }
 
 
@@ -283,11 +318,14 @@ def _breached_clocks(filters):
 
 
 def latest_breaches(filters, limit=LATEST_BREACHES):
+    # The newest ids first, then their tickets: joining the tickets of every
+    # breach in the period before sorting would cost a lookup per breach.
+    newest = _breached_clocks(filters).order_by("-breached_at", "-pk").values("pk")[:limit]
     return list(
-        _breached_clocks(filters)
+        SlaClock.objects.filter(pk__in=Subquery(newest))
         .select_related("ticket")
         .only("target", "cycle", "breached_at", "due_at", "level", "breached_level", "ticket__subject")
-        .order_by("-breached_at", "-pk")[:limit]
+        .order_by("-breached_at", "-pk")
     )
 
 
@@ -341,16 +379,24 @@ def due_soon(filters, within=DUE_SOON, limit=DUE_SOON_LIMIT):
 
 
 def backlog_by_age(filters):
-    """Open tickets now, by age: one pass with a conditional count per bucket."""
+    """Open tickets now, by age, in one query.
+
+    Each bucket is its own COUNT(*) scalar subquery over a range of the
+    (is_open, created_at) index: at 100 000 tickets that is 4 ms where one
+    aggregate with a FILTER per bucket, evaluating five conditions on every
+    open ticket, took 30 ms.
+    """
+    tickets = Ticket.objects.open().filter(filters.narrow()).order_by()
     counts = {}
-    newer_than = None
+    newer_than = timedelta(0)
     for key, _label, age in AGE_BUCKETS:
-        q = Q(created_at__lte=filters.now - newer_than) if newer_than else Q()
+        bucket = tickets.filter(created_at__lte=filters.now - newer_than)
         if age is not None:
-            q &= Q(created_at__gt=filters.now - age)
-        counts[key] = Count("pk", filter=q) if q else Count("pk")
+            bucket = bucket.filter(created_at__gt=filters.now - age)
+        counts[key] = _count(bucket)
         newer_than = age
-    totals = Ticket.objects.open().filter(filters.narrow()).order_by().aggregate(**counts)
+    # Any one row carries the subqueries; with no ticket at all there is no backlog either.
+    totals = Ticket.objects.order_by().values(**counts).first() or dict.fromkeys(counts, 0)
     widest = max(totals.values(), default=0)
     return [Bar(key, str(label), totals[key], _share(totals[key], widest)) for key, label, _age in AGE_BUCKETS]
 
@@ -402,19 +448,19 @@ def rates(filters):
 
 
 def agent_load(filters, limit=AGENT_LOAD_LIMIT):
-    """Open tickets per assignee now, the busiest first. One group-by."""
-    names = [f"assignee__{name}" for name in AGENT_NAME_FIELDS]
+    """Open tickets per assignee now, the busiest first: a group-by over the (assignee, is_open)
+    index, then the names of the fifteen."""
     rows = list(
         Ticket.objects.open()
         .filter(filters.narrow(), assignee__isnull=False)
-        .values("assignee_id", *names)
+        .values("assignee_id")
         .annotate(n=Count("pk"))
-        .order_by("-n", "assignee__username")[:limit]
+        .order_by("-n", "assignee_id")[:limit]
     )
+    names = agent_names(row["assignee_id"] for row in rows)
     widest = max((row["n"] for row in rows), default=0)
     return [
-        Bar(row["assignee_id"], agent_name(*(row[n] for n in names)), row["n"], _share(row["n"], widest))
-        for row in rows
+        Bar(row["assignee_id"], names.get(row["assignee_id"], ""), row["n"], _share(row["n"], widest)) for row in rows
     ]
 
 
