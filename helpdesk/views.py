@@ -24,6 +24,8 @@ def home(request):
         return redirect("portal:ticket-list")
     if user.role == Role.ADMIN and not user.is_agent:
         return redirect("admin:index")
+    if user.role == Role.MANAGER:
+        return redirect("manager:dashboard")
     return redirect("helpdesk:ticket-list")
 
 

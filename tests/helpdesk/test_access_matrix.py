@@ -48,6 +48,8 @@ MATRIX = [
     ("post", "/portal/tickets/{ref}/escalate/", [LOGIN, 302, 404, 404, 404, 404]),
     ("get", "/attachments/{public_attachment}/report.txt", [LOGIN, 200, 404, 200, 200, 200]),
     ("get", "/attachments/{internal_attachment}/notes.txt", [LOGIN, 404, 404, 200, 200, 200]),
+    ("get", "/manager/", [LOGIN, 404, 404, 404, 200, 200]),
+    ("get", "/manager/export.csv?section=compliance", [LOGIN, 404, 404, 404, 200, 200]),
     ("get", "/admin/", [302, 302, 302, 302, 200, 200]),
     ("get", "/admin/helpdesk/ticket/", [302, 302, 302, 302, 200, 200]),
     ("post", "/accounts/logout/", [302, 302, 302, 302, 302, 302]),

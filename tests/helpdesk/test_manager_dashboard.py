@@ -511,3 +511,12 @@ def test_query_count_does_not_grow_with_volume(client, django_assert_max_num_que
     large = (count_queries(), count_queries(**HX))
     assert small == large
     assert max(large) <= 20
+
+
+def test_manager_lands_on_the_dashboard_and_finds_it_in_the_menu(client):
+    manager = AgentFactory(manager=True)
+    client.force_login(manager)
+    response = client.get("/")
+    assert response["Location"] == reverse("manager:dashboard")
+    html = client.get(response["Location"]).content.decode()
+    assert f'href="{reverse("manager:dashboard")}" aria-current="page"' in html
