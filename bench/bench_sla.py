@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 
@@ -152,10 +153,12 @@ def profile_sweep(tickets, due, out):
 def manager_page(runs, out):
     from bench_pages import measure
     from django.db import connection
+    from django.db.models import Q
     from django.test import Client
     from django.urls import Resolver404, resolve
+    from django.utils import timezone
 
-    from helpdesk.models import Role, User
+    from helpdesk.models import Role, SlaClock, Ticket, User
 
     try:
         resolve("/manager/")
@@ -166,6 +169,13 @@ def manager_page(runs, out):
         out(f"/manager/: URLs do not load ({type(error).__name__}: {error}) — skipped")
         return None
     manager = User.objects.filter(role=Role.MANAGER, is_staff=True, is_active=True).order_by("pk").first()
+    since = timezone.now() - timedelta(days=30)
+    window = SlaClock.objects.filter(started_at__gte=since)
+    out(
+        f"last 30 days: {window.count()} clocks started "
+        f"({window.filter(Q(met_at__isnull=False) | Q(breached_at__isnull=False)).count()} met or breached), "
+        f"{Ticket.objects.filter(is_open=0, resolved_at__gte=since).count()} tickets resolved"
+    )
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(manager)
     out(f"database: {connection.vendor}, signed in as {manager.username} (manager), runs: {runs}")
@@ -212,7 +222,8 @@ def run(tickets, due, runs, *, profile=False, out=print):
             res = r["result"]
             out(
                 f"{head}  {('1st', '2nd')[i]:<4}{r['ms']:>8.0f}{len(r['queries']):>8}"
-                f"{res.get('warnings', '-'):>8}{res.get('breaches', '-'):>9}{res.get('escalations', '-'):>8}  {r['load']}"
+                f"{res.get('warnings', '-'):>8}{res.get('breaches', '-'):>9}{res.get('escalations', '-'):>8}"
+                f"  {r['load']}"
             )
     for p in phases:
         w = p["wrote"]
