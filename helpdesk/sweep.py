@@ -19,8 +19,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -48,6 +47,9 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
+# At most this many rows per step and run (a backlog after an outage is worked
+# off over the next minutes); it also keeps every IN list within SQLite's limits.
+BATCH = 20_000
 DIGEST_ITEMS = 40
 
 
@@ -126,35 +128,42 @@ def _alert(now, kind):
         candidates = (
             SlaClock.objects.due_for_warning(now) if kind == "warning" else SlaClock.objects.due_for_breach(now)
         )
-        ids = list(candidates.filter(ticket__is_open=1).select_for_update(of=("self",)).values_list("pk", flat=True))
+        order = "warn_at" if kind == "warning" else "due_at"
+        ids = list(
+            candidates.filter(ticket__is_open=1)
+            .order_by(order)
+            .select_for_update(of=("self",))
+            .values_list("pk", flat=True)[:BATCH]
+        )
         if not ids:
             return 0
         claimed = SlaClock.objects.filter(pk__in=ids)
         if kind == "warning":
             claimed.update(warned_at=now)
-            marker = "warned_at"
         else:
             level = Ticket.objects.filter(pk=OuterRef("ticket_id")).values("level")[:1]
             claimed.update(breached_at=now, breached_level=Subquery(level))
-            marker = "breached_at"
         event_kind = EventKind.SLA_WARNING if kind == "warning" else EventKind.SLA_BREACH
         data = _json([("target", "c.target"), ("cycle", "c.cycle"), ("due", "c.due_at"), ("clock", "c.id")])
+        # The claimed ids are written into the statement (integers only): selecting
+        # them by primary key beats scanning every clock for the marker timestamp.
+        id_list = ",".join(str(int(pk)) for pk in ids)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {_table(TicketEvent)} (ticket_id, actor_id, kind, data, is_public, created_at, key)"  # noqa: S608 - table names and fixed SQL only
+                f"INSERT INTO {_table(TicketEvent)} (ticket_id, actor_id, kind, data, is_public, created_at, key)"  # noqa: S608 - table names, integers and fixed SQL only
                 f" SELECT c.ticket_id, NULL, %s, {data}, {_false()}, %s, {_key_sql('c.id')}"
-                f" FROM {_table(SlaClock)} c WHERE c.{marker} = %s"
+                f" FROM {_table(SlaClock)} c WHERE c.id IN ({id_list})"
                 " ON CONFLICT DO NOTHING",
-                [event_kind, _dt(now), "sla:", f":{kind}", _dt(now)],
+                [event_kind, _dt(now), "sla:", f":{kind}"],
             )
-        _notify(now, kind, marker)
+        _notify(now, kind, ids)
     return len(ids)
 
 
-def _notify(now, kind, marker):
+def _notify(now, kind, ids):
     """One message per person listing the tickets this run claimed for them."""
     rows = list(
-        SlaClock.objects.filter(**{marker: now}).values(
+        SlaClock.objects.filter(pk__in=ids).values(
             "pk",
             "target",
             "due_at",
@@ -253,8 +262,11 @@ def escalate_due(now):
     with transaction.atomic():
         rows = list(
             Ticket.objects.filter(is_open=1, escalate_at__lte=now, sla_paused_at__isnull=True)
+            # escalate_at's own order, so its partial index answers (the model's
+            # default order would walk every open ticket).
+            .order_by("escalate_at")
             .select_for_update(of=("self",))
-            .values("pk", "level", "priority", "sla_terms")
+            .values("pk", "level", "priority", "sla_terms")[:BATCH]
         )
         if not rows:
             return 0
@@ -369,28 +381,62 @@ def _start_ack_clocks(now, ids, level, minutes, due, warn):
         )
 
 
+VALUES_CHUNK = 5000
+
+
+def _update_from_values(model, columns, rows, assignments):
+    """UPDATE many rows, each to its own values, in one statement per few thousand rows.
+
+    `columns` names and types the values ((name, SQL type) pairs, the first the
+    primary key); `assignments` is the SET clause, reading them as `v.<name>`.
+    """
+    names = ", ".join(name for name, _type in columns)
+    if connection.vendor == "postgresql":
+        row_sql = "(" + ", ".join(f"%s::{sql_type}" for _name, sql_type in columns) + ")"
+    else:
+        row_sql = "(" + ", ".join("%s" for _column in columns) + ")"
+    table = _table(model)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), VALUES_CHUNK):
+            chunk = rows[start : start + VALUES_CHUNK]
+            cursor.execute(
+                f"WITH v({names}) AS (VALUES {', '.join([row_sql] * len(chunk))})"  # noqa: S608 - fixed SQL
+                f" UPDATE {table} SET {assignments} FROM v WHERE {table}.id = v.{columns[0][0]}",
+                [value for row in chunk for value in row],
+            )
+
+
 def _grant_grace(now, groups):
-    """Extra resolution time for escalated tickets that are not critical: one statement, many rows."""
+    """Extra resolution time for escalated tickets that are not critical."""
     updates = []
     for calendar, ids, minutes in groups:
         for pk, due in SlaClock.objects.filter(
             ticket_id__in=ids, target=ClockTarget.RESOLUTION, met_at__isnull=True, stopped_at__isnull=True
         ).values_list("pk", "due_at"):
-            updates.append((_dt(sla.add_business_time(calendar, due, minutes * 60)), minutes, pk))
+            updates.append((pk, _dt(sla.add_business_time(calendar, due, minutes * 60)), minutes))
     if updates:
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"UPDATE {_table(SlaClock)} SET due_at = %s, target_minutes = target_minutes + %s WHERE id = %s",  # noqa: S608
-                updates,
-            )
+        _update_from_values(
+            SlaClock,
+            [("id", "bigint"), ("due", "timestamptz"), ("extra", "integer")],
+            updates,
+            "due_at = v.due, target_minutes = target_minutes + v.extra",
+        )
 
 
 def _refresh_due(now, ids):
-    """Each ticket's nearest running, unpaused target, in one UPDATE."""
-    nearest = SlaClock.objects.filter(ticket_id=OuterRef("pk")).ticking().order_by("due_at", "pk")
-    Ticket.objects.filter(pk__in=ids).update(
-        sla_due_at=Subquery(nearest.values("due_at")[:1]),
-        sla_due_target=Coalesce(Subquery(nearest.values("target")[:1]), Value("")),
+    """Each ticket's nearest running, unpaused target: one read of their clocks, one write."""
+    nearest = {}
+    for ticket_id, due, target in (
+        SlaClock.objects.filter(ticket_id__in=ids).ticking().order_by().values_list("ticket_id", "due_at", "target")
+    ):
+        if ticket_id not in nearest or due < nearest[ticket_id][0]:
+            nearest[ticket_id] = (due, target)
+    rows = [(pk, _dt(nearest[pk][0]) if pk in nearest else None, nearest.get(pk, (None, ""))[1]) for pk in ids]
+    _update_from_values(
+        Ticket,
+        [("id", "bigint"), ("due", "timestamptz"), ("target", "varchar")],
+        rows,
+        "sla_due_at = v.due, sla_due_target = v.target",
     )
 
 

@@ -350,3 +350,16 @@ def test_raising_priority_to_critical_escalates_at_once(policy, alice, agent):
     # Critical targets count around the clock from the ticket's start: 15 minutes.
     assert clock(ticket, ClockTarget.FIRST_RESPONSE).due_at == ny(2026, 11, 23, 10, 15)
     assert Handoff.objects.get(ticket=ticket).kind == "priority"
+
+
+def test_a_backlog_larger_than_a_batch_is_worked_off_over_runs(policy, alice, agent, monkeypatch):
+    monkeypatch.setattr(sweep, "BATCH", 2)
+    for _ in range(3):
+        ticket = open_ticket(alice, at=ny(2026, 11, 23, 10, 0))
+        services.update_ticket(agent, ticket, assignee=agent)
+    with time_machine.travel(ny(2026, 11, 23, 13, 1), tick=False):
+        assert sweep.sweep_sla()["warnings"] == 2
+    with time_machine.travel(ny(2026, 11, 23, 13, 2), tick=False):
+        assert sweep.sweep_sla()["warnings"] == 1
+        assert sweep.sweep_sla()["warnings"] == 0
+    assert TicketEvent.objects.filter(kind=EventKind.SLA_WARNING).count() == 3
