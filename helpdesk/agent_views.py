@@ -62,7 +62,10 @@ def _dual(response):
 @agent_required
 @require_GET
 def ticket_list(request):
-    form = TicketFilterForm(request.GET)
+    data = request.GET.copy()
+    if data.get("view") == "breaching" and not data.get("sort"):
+        data["sort"] = "due"  # Breaching soon reads nearest deadline first unless asked otherwise
+    form = TicketFilterForm(data)
     form.is_valid()  # invalid fields drop out of cleaned_data: a bad filter is ignored, never an error page
     filters = form.cleaned_data
     view = filters.get("view") or "open"
@@ -76,7 +79,7 @@ def ticket_list(request):
         .matching(request.user, **{name: filters.get(name) for name in FILTERS})
         .search(filters.get("q"))
         .with_list_columns()
-        .order_by(*SORTS[filters.get("sort") or ("due" if view == "breaching" else "updated")])
+        .order_by(*SORTS[filters.get("sort") or "updated"])
     )
     counts = queue_counts(request.user, since=since, soon=soon)
     has_filters = any(filters.get(name) for name in ("q", *FILTERS))

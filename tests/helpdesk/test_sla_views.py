@@ -171,3 +171,8 @@ def test_admin_edits_a_policy_and_recomputes_open_tickets(policy, client, alice)
         )
     ticket.refresh_from_db()
     assert ticket.sla_due_at == datetime(2026, 11, 23, 11, 0, tzinfo=NY)
+
+
+def test_breaching_soon_shows_its_nearest_first_order_in_the_sort_menu(policy, agent_client):
+    html = agent_client.get(reverse("helpdesk:ticket-list"), {"view": "breaching"}).content.decode()
+    assert '<option value="due" selected>' in html
