@@ -132,6 +132,9 @@ def _new_clock(ticket, target, *, minutes, start, cycle=1):
 
 
 def _start(ticket, target, now, *, minutes=None, cycle=None):
+    if minutes is None and target == ClockTarget.NEXT_RESPONSE and ticket.escalation_count:
+        # After a handoff the level holding the ticket keeps its own update cadence.
+        minutes = level_minutes(ticket.sla_terms, ticket.level, ticket.priority, "update")
     minutes = minutes or target_minutes(ticket.sla_terms, ticket.priority, target)
     if not minutes:
         return None

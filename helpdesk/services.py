@@ -465,6 +465,7 @@ def bulk_update_tickets(actor, ticket_ids, *, assignee=None, unassign=False, sta
             changed.update(pk for pk, _old in rows)
             priority_changed = [pk for pk, _old in rows]
         _bulk_clock_effects(
+            actor,
             now,
             old_statuses=dict(status_rows) if status is not None else {},
             priority_changed=priority_changed if priority is not None else [],
@@ -475,7 +476,7 @@ def bulk_update_tickets(actor, ticket_ids, *, assignee=None, unassign=False, sta
     return len(changed)
 
 
-def _bulk_clock_effects(now, *, old_statuses, priority_changed):
+def _bulk_clock_effects(actor, now, *, old_statuses, priority_changed):
     """SLA clocks follow a bulk change. Pauses and resolutions are set-wise; resuming,
     reopening and a new priority need each ticket's own calendar and history, so those
     go ticket by ticket (bounded by the selection, and only for tickets with clocks)."""
@@ -493,6 +494,10 @@ def _bulk_clock_effects(now, *, old_statuses, priority_changed):
         if ticket.pk in per_ticket.get("priority", ()):
             clocks.on_priority_change(ticket, now)
         ticket.save(update_fields=[*clocks.TICKET_SLA_FIELDS, "reopen_count"])
+        if ticket.pk in per_ticket.get("priority", ()) and ticket.status in OPEN_STATUSES:
+            from .escalation import apply_arrival_rules
+
+            apply_arrival_rules(actor, ticket, now)
 
 
 def close_ticket(actor, ticket):

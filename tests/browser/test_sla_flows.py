@@ -58,3 +58,34 @@ def test_agent_escalates_with_a_handoff_and_l2_sees_the_package(live_server, pag
     page.get_by_role("button", name="Acknowledge handoff").click()
     expect(page.locator("#messages")).to_contain_text("Handoff acknowledged.")
     expect(page.locator(".handoff")).to_have_count(0)
+
+
+def test_manager_filters_the_dashboard_by_tier_and_opens_a_breaching_ticket(live_server, page, login, people):
+    from helpdesk.models import Organization, Priority, ServiceTier
+
+    acme = Organization.objects.get(name="Acme")
+    acme.tier = ServiceTier.objects.get(name="Enterprise")
+    acme.save()
+    globex = OrganizationFactory(name="Globex", tier=ServiceTier.objects.get(name="Essential"))
+    bob = CustomerFactory(username="bob", organization=globex)
+    alice = people["alice"]
+    # Critical tickets owe a first reply within 15 minutes, around the clock: both are breaching soon.
+    mine = services.create_ticket(
+        alice, requester=alice, subject="Checkout down for Acme", description="500s", priority=Priority.CRITICAL
+    )
+    services.create_ticket(
+        bob, requester=bob, subject="Globex cannot log in", description="401s", priority=Priority.CRITICAL
+    )
+    AgentFactory(username="manager", manager=True)
+
+    login("manager")
+    expect(page).to_have_url(re.compile(r"/manager/"))
+    soon = page.get_by_role("region", name="Breaching within the hour")
+    expect(soon).to_contain_text("Globex cannot log in")
+    page.get_by_label("Tier", exact=True).select_option(label="Enterprise")
+    expect(page).to_have_url(re.compile(r"tier="))
+    expect(soon).not_to_contain_text("Globex cannot log in")
+    expect(soon).to_contain_text("Checkout down for Acme")
+    soon.get_by_role("link", name=mine.ref).click()
+    expect(page.get_by_role("heading", name=re.compile("Checkout down for Acme"))).to_be_visible()
+    expect(page.locator(".sla-panel")).to_contain_text("First reply due in")

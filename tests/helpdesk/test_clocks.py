@@ -363,3 +363,20 @@ def test_a_backlog_larger_than_a_batch_is_worked_off_over_runs(policy, alice, ag
         assert sweep.sweep_sla()["warnings"] == 1
         assert sweep.sweep_sla()["warnings"] == 0
     assert TicketEvent.objects.filter(kind=EventKind.SLA_WARNING).count() == 3
+
+
+def test_after_a_handoff_the_next_reply_follows_the_levels_update_target(policy, alice, agent):
+    from helpdesk.models import LevelTarget
+
+    LevelTarget.objects.filter(policy=policy, level=2, priority=Priority.MEDIUM).update(update_minutes=120)
+    ticket = open_ticket(alice, at=ny(2026, 11, 23, 10, 0))
+    escalation.escalate_ticket(agent, ticket, to_level=2, summary="s", impact="i", steps_tried="t", next_step="n")
+    with time_machine.travel(ny(2026, 11, 23, 11, 0), tick=False):
+        services.reply_to_ticket(agent, Ticket.objects.get(pk=ticket.pk), body="Engineering is on it.")
+    assert clock(ticket, ClockTarget.NEXT_RESPONSE).due_at == ny(2026, 11, 23, 13, 0)
+
+
+def test_bulk_raise_to_critical_escalates_each_ticket(policy, alice, agent):
+    tickets = [open_ticket(alice, at=ny(2026, 11, 23, 10, 0)) for _ in range(2)]
+    services.bulk_update_tickets(agent, [t.pk for t in tickets], priority=Priority.CRITICAL)
+    assert set(Ticket.objects.filter(pk__in=[t.pk for t in tickets]).values_list("level", flat=True)) == {3}
