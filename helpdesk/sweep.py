@@ -174,10 +174,7 @@ def _notify(now, kind, ids):
             "ticket__queue__team_id",
         )
     )
-    leads = defaultdict(list)
-    for lead in User.objects.filter(role=Role.TEAM_LEAD, is_active=True, team__isnull=False).values("pk", "team_id"):
-        leads[lead["team_id"]].append(lead["pk"])
-    managers = list(User.objects.filter(role=Role.MANAGER, is_active=True).values_list("pk", flat=True))
+    leads, managers = _leads_and_managers()
     items = defaultdict(list)
     for row in rows:
         people = set(leads.get(row["ticket__queue__team_id"], ()))
@@ -206,6 +203,15 @@ def _notify(now, kind, ids):
             }
         )
     queue_emails(emails)
+
+
+def _leads_and_managers():
+    """Team leads by team id, and every manager: who is copied on SLA notices. Two queries."""
+    leads = defaultdict(list)
+    for lead in User.objects.filter(role=Role.TEAM_LEAD, is_active=True, team__isnull=False).values("pk", "team_id"):
+        leads[lead["team_id"]].append(lead["pk"])
+    managers = list(User.objects.filter(role=Role.MANAGER, is_active=True).values_list("pk", flat=True))
+    return leads, managers
 
 
 def _digest(person, kind, rows):
@@ -452,10 +458,7 @@ def _notify_escalations(now):
     agents = defaultdict(list)
     for agent in User.objects.agents().filter(support_level__isnull=False).values("pk", "support_level", "team_id"):
         agents[agent["support_level"]].append(agent)
-    leads = defaultdict(list)
-    for lead in User.objects.filter(role=Role.TEAM_LEAD, is_active=True, team__isnull=False).values("pk", "team_id"):
-        leads[lead["team_id"]].append(lead["pk"])
-    managers = list(User.objects.filter(role=Role.MANAGER, is_active=True).values_list("pk", flat=True))
+    leads, managers = _leads_and_managers()
     items = defaultdict(list)
     for row in rows:
         team = row["ticket__queue__team_id"]

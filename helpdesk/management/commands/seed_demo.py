@@ -35,13 +35,6 @@ from helpdesk.models import (
 )
 from helpdesk.sla_defaults import install_defaults
 
-TIERS = [
-    # name, rank, first response minutes, channels, account manager
-    ("Enterprise", 10, 60, ["phone", "sms", "email", "portal", "chat"], True),
-    ("Premium", 20, 120, ["phone", "email", "portal", "chat"], True),
-    ("Standard", 30, 240, ["email", "portal", "chat"], False),
-    ("Essential", 40, 480, ["email", "portal"], False),
-]
 ORGANIZATIONS = [("Acme", "Enterprise"), ("Globex", "Essential"), ("Initech", "Premium"), ("Umbrella", "Standard")]
 TEAMS = ["Frontline", "Technical", "Engineering"]
 QUEUES = [
@@ -341,16 +334,6 @@ class _Null:
 def seed_configuration():
     # Tiers, calendar, SLA policy and escalation rules (idempotent; setup_sla does the same).
     install_defaults()
-    for name, rank, minutes, channels, manager in TIERS:
-        ServiceTier.objects.get_or_create(
-            name=name,
-            defaults={
-                "rank": rank,
-                "first_response_minutes": minutes,
-                "allowed_channels": channels,
-                "has_account_manager": manager,
-            },
-        )
     for name, tier in ORGANIZATIONS:
         Organization.objects.get_or_create(name=name, defaults={"tier": ServiceTier.objects.get(name=tier)})
     for name in TEAMS:
