@@ -387,7 +387,7 @@ def ticket_answer_escalation(request, ref):
     if not form.is_valid():
         return _escalation_refused(request, ticket, answer_form=form)
     try:
-        escalation.answer_escalation_request(
+        services.answer_escalation_request(
             request.user,
             ticket,
             answer=form.cleaned_data["answer"],

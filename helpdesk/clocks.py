@@ -32,9 +32,9 @@ from .models import (
     SlaPolicy,
     Status,
 )
+from .timeline import TICKET_SLA_FIELDS, record_event
 
 PAUSED_STATUSES = (Status.WAITING, Status.ON_HOLD)
-TICKET_SLA_FIELDS = ["sla_due_at", "sla_due_target", "sla_paused_at", "escalate_at", "level_since"]
 
 
 # --- terms ------------------------------------------------------------------------------
@@ -379,7 +379,6 @@ def recompute_open_tickets(policy, *, actor=None):
     from django.db import transaction
 
     from .models import EventKind, Ticket
-    from .services import record_event
 
     now = timezone.now()
     changed = 0

@@ -27,7 +27,7 @@ from .models import (
     Ticket,
     User,
 )
-from .services import NotAllowed, _email, _tickets_changed, _touch, record_event, reply_to_ticket
+from .timeline import NotAllowed, email, record_event, tickets_changed, touch
 
 HANDOFF_FIELDS = ("summary", "impact", "steps_tried", "next_step")
 COMMUNICATION_LIMIT = 8000
@@ -60,7 +60,7 @@ def _receivers(ticket, level):
 def _notify_escalation(ticket, handoff):
     agents, leads = _receivers(ticket, handoff.to_level)
     for person in {p.pk: p for p in [*agents, *leads]}.values():
-        _email(
+        email(
             person,
             key=f"ticket:{ticket.pk}:handoff:{handoff.pk}:user:{person.pk}",
             template="escalation_notice",
@@ -69,7 +69,7 @@ def _notify_escalation(ticket, handoff):
         )
     if handoff.to_level >= SupportLevel.L3:
         for manager in User.objects.filter(role=Role.MANAGER, is_active=True):
-            _email(
+            email(
                 manager,
                 key=f"ticket:{ticket.pk}:handoff:{handoff.pk}:summary:user:{manager.pk}",
                 template="escalation_summary",
@@ -124,8 +124,8 @@ def _hand_over(actor, ticket, *, to_level, kind, now, package, to_queue=None):
             "grace_minutes": grace,
         },
     )
-    _touch(ticket, now, *fields)
-    _tickets_changed()
+    touch(ticket, now, *fields)
+    tickets_changed()
     if upward:
         transaction.on_commit(lambda: _notify_escalation(ticket, handoff))
     return handoff
@@ -181,7 +181,7 @@ def acknowledge_handoff(actor, ticket):
         ticket.handoff_pending_since = None
         clocks.acknowledge_handoff(ticket, now)
         record_event(ticket, actor, EventKind.HANDOFF_ACKNOWLEDGED, at=now, data={"handoff": handoff.pk})
-        _touch(ticket, now, "handoff_pending_since")
+        touch(ticket, now, "handoff_pending_since")
     return handoff
 
 
@@ -220,7 +220,7 @@ def apply_arrival_rules(actor, ticket, now):
         record_event(
             ticket, actor, EventKind.QUEUE, at=now, data={"from": str(old) if old else None, "to": str(to_queue)}
         )
-        _touch(ticket, now, "queue")
+        touch(ticket, now, "queue")
         return None
     return _hand_over(actor, ticket, to_level=to_level, kind=kind, now=now, package=package, to_queue=to_queue)
 
@@ -241,7 +241,7 @@ def request_escalation(customer, ticket, *, reason):
         record_event(
             ticket, customer, EventKind.ESCALATION_REQUESTED, at=now, is_public=True, data={"reason": reason[:500]}
         )
-        _touch(ticket, now, "escalation_requested_at")
+        touch(ticket, now, "escalation_requested_at")
         transaction.on_commit(lambda: _notify_request(ticket, request))
     return request
 
@@ -250,32 +250,10 @@ def _notify_request(ticket, request):
     people = [ticket.assignee] if ticket.assignee else []
     _agents, leads = _receivers(ticket, ticket.level)
     for person in {p.pk: p for p in [*people, *leads]}.values():
-        _email(
+        email(
             person,
             key=f"ticket:{ticket.pk}:esc-request:{request.pk}:user:{person.pk}",
             template="escalation_requested",
             context={"ticket": ticket, "request": request},
             reference=ticket.ref,
         )
-
-
-def answer_escalation_request(actor, ticket, *, answer, escalate_to=None, package=None):
-    """Answer the customer's open request in public; optionally escalate with a full package."""
-    if not (answer or "").strip():
-        raise NotAllowed(_("Write the answer the customer will read."))
-    with transaction.atomic():
-        request = EscalationRequest.objects.select_for_update().filter(ticket=ticket, answered_at__isnull=True).first()
-        if request is None:
-            raise NotAllowed(_("There is no open escalation request on this ticket."))
-        if escalate_to:
-            escalate_ticket(actor, ticket, to_level=escalate_to, kind=HandoffKind.CUSTOMER, **(package or {}))
-        reply_to_ticket(actor, Ticket.objects.get(pk=ticket.pk), body=answer)
-        now = timezone.now()
-        EscalationRequest.objects.filter(pk=request.pk).update(
-            answered_at=now, answered_by=actor, answer=answer, escalated=bool(escalate_to)
-        )
-        Ticket.objects.filter(pk=ticket.pk).update(escalation_requested_at=None)
-        record_event(
-            ticket, actor, EventKind.ESCALATION_ANSWERED, at=now, is_public=True, data={"escalated": bool(escalate_to)}
-        )
-    return request

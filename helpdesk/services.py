@@ -13,17 +13,17 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import F, Max
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from comms.services import queue_email
-
-from . import clocks, counts
+from . import clocks, escalation
+from .escalation import apply_arrival_rules
 from .models import (
     OPEN_STATUSES,
     Attachment,
+    EscalationRequest,
     EventKind,
+    HandoffKind,
     Message,
     Role,
     Status,
@@ -32,23 +32,16 @@ from .models import (
     User,
 )
 from .text import render_markdown
-
-
-class TicketConflict(Exception):
-    """Someone else changed the ticket since the actor last saw it."""
-
-
-class StaleReply(Exception):
-    """New messages arrived while the actor was writing; carries them."""
-
-    def __init__(self, messages):
-        super().__init__(_("New messages arrived while you were writing."))
-        self.messages = messages
-
-
-class NotAllowed(Exception):
-    """The actor may not do this to this ticket (a rule, not an access check)."""
-
+from .timeline import (  # noqa: F401 - the refusals are part of this module's interface
+    TICKET_SLA_FIELDS,
+    NotAllowed,
+    StaleReply,
+    TicketConflict,
+    email,
+    record_event,
+    tickets_changed,
+    touch,
+)
 
 # --- users and roles ----------------------------------------------------------------
 
@@ -73,33 +66,6 @@ def set_user_role(actor, user, *, role):
 
 
 # --- timeline ------------------------------------------------------------------------
-
-
-def record_event(ticket, actor, kind, *, data=None, message=None, is_public=False, at=None):
-    return TicketEvent.objects.create(
-        ticket=ticket,
-        actor=actor,
-        kind=kind,
-        data=data or {},
-        message=message,
-        is_public=is_public,
-        created_at=at or timezone.now(),
-    )
-
-
-def _touch(ticket, now, *fields):
-    """Save `fields` and the SLA state, bump updated_at and version, keep the instance in step."""
-    ticket.updated_at = now
-    ticket.version = F("version") + 1
-    sla_fields = [*clocks.TICKET_SLA_FIELDS, "reopen_count"]
-    ticket.save(update_fields=list(dict.fromkeys([*fields, *sla_fields, "updated_at", "version"])))
-    ticket.refresh_from_db(fields=["version"])
-    _tickets_changed()
-
-
-def _tickets_changed():
-    """Queue counts shared between agents are stale once this transaction commits."""
-    transaction.on_commit(counts.invalidate)
 
 
 # --- attachments -----------------------------------------------------------------------
@@ -133,26 +99,8 @@ def _save_attachments(message, files):
 # --- notifications ----------------------------------------------------------------------
 
 
-def _email(user, *, key, template, context, reference):
-    """Render an email in the recipient's language and write it to the outbox."""
-    if not user or not user.email:
-        return
-    with translation.override(user.language or settings.LANGUAGE_CODE):
-        context = {**context, "recipient": user, "site_url": settings.FIRSTLINE_SITE_URL}
-        subject = render_to_string(f"helpdesk/email/{template}_subject.txt", context).strip()
-        body = render_to_string(f"helpdesk/email/{template}.txt", context)
-    queue_email(
-        key=key,
-        to=user.email,
-        subject=" ".join(subject.split()),
-        body=body,
-        recipient_user_id=user.pk,
-        reference=reference,
-    )
-
-
 def _notify_created(ticket):
-    _email(
+    email(
         ticket.requester,
         key=f"ticket:{ticket.pk}:created:user:{ticket.requester_id}",
         template="ticket_created",
@@ -174,7 +122,7 @@ def _notify_message(ticket, message):
         template = "agent_replied"
     if recipient is None or recipient.pk == author.pk:
         return
-    _email(
+    email(
         recipient,
         key=f"ticket:{ticket.pk}:message:{message.pk}:user:{recipient.pk}",
         template=template,
@@ -237,10 +185,8 @@ def create_ticket(
             data={"channel": channel},
         )
         clocks.start_ticket_clocks(ticket, now)
-        from .escalation import apply_arrival_rules
-
         apply_arrival_rules(actor, ticket, now)
-        _tickets_changed()
+        tickets_changed()
         transaction.on_commit(lambda: _notify_created(ticket))
     return ticket
 
@@ -299,7 +245,7 @@ def reply_to_ticket(actor, ticket, *, body, internal=False, attachments=(), seen
             if customer_answered or agent_took_it_up:
                 _set_status(actor, ticket, Status.OPEN, now)
                 fields += ["status", "resolved_at"]
-        _touch(ticket, now, *fields)
+        touch(ticket, now, *fields)
         transaction.on_commit(lambda: _notify_message(ticket, message))
     return message
 
@@ -328,7 +274,7 @@ def claim_ticket(actor, ticket):
                 return current
             raise TicketConflict(_("%(name)s has already taken this ticket.") % {"name": current.assignee.display_name})
         record_event(ticket, actor, EventKind.ASSIGNED, data=_person_change(None, actor), at=now)
-        _tickets_changed()
+        tickets_changed()
     ticket.refresh_from_db()
     return ticket
 
@@ -373,11 +319,9 @@ def update_ticket(actor, ticket, *, expected_version=None, **changes):
             raise TicketConflict(_("Someone else changed this ticket a moment ago. Review it and try again."))
         fields = _apply_changes(actor, current, changes, now)
         if fields:
-            _touch(current, now, *fields)
+            touch(current, now, *fields)
         if {"priority", "category"} & set(fields) and current.is_open:
             # Raised to critical, or moved to a routed category: the same rules as on arrival.
-            from .escalation import apply_arrival_rules
-
             apply_arrival_rules(actor, current, now)
     return current
 
@@ -471,7 +415,7 @@ def bulk_update_tickets(actor, ticket_ids, *, assignee=None, unassign=False, sta
             priority_changed=priority_changed if priority is not None else [],
         )
         TicketEvent.objects.bulk_create(events)
-        _tickets_changed()
+        tickets_changed()
         Ticket.objects.filter(pk__in=changed).update(updated_at=now, version=F("version") + 1)
     return len(changed)
 
@@ -493,10 +437,8 @@ def _bulk_clock_effects(actor, now, *, old_statuses, priority_changed):
             clocks.on_status_change(ticket, old_statuses[ticket.pk], ticket.status, now)
         if ticket.pk in per_ticket.get("priority", ()):
             clocks.on_priority_change(ticket, now)
-        ticket.save(update_fields=[*clocks.TICKET_SLA_FIELDS, "reopen_count"])
+        ticket.save(update_fields=[*TICKET_SLA_FIELDS, "reopen_count"])
         if ticket.pk in per_ticket.get("priority", ()) and ticket.status in OPEN_STATUSES:
-            from .escalation import apply_arrival_rules
-
             apply_arrival_rules(actor, ticket, now)
 
 
@@ -516,3 +458,27 @@ def reopen_ticket(actor, ticket):
 
 def latest_event_id(ticket):
     return ticket.events.aggregate(m=Max("pk"))["m"] or 0
+
+
+def answer_escalation_request(actor, ticket, *, answer, escalate_to=None, package=None):
+    """Answer the customer's open request in public; optionally escalate with a full package."""
+    if not (answer or "").strip():
+        raise NotAllowed(_("Write the answer the customer will read."))
+    with transaction.atomic():
+        request = EscalationRequest.objects.select_for_update().filter(ticket=ticket, answered_at__isnull=True).first()
+        if request is None:
+            raise NotAllowed(_("There is no open escalation request on this ticket."))
+        if escalate_to:
+            escalation.escalate_ticket(
+                actor, ticket, to_level=escalate_to, kind=HandoffKind.CUSTOMER, **(package or {})
+            )
+        reply_to_ticket(actor, Ticket.objects.get(pk=ticket.pk), body=answer)
+        now = timezone.now()
+        EscalationRequest.objects.filter(pk=request.pk).update(
+            answered_at=now, answered_by=actor, answer=answer, escalated=bool(escalate_to)
+        )
+        Ticket.objects.filter(pk=ticket.pk).update(escalation_requested_at=None)
+        record_event(
+            ticket, actor, EventKind.ESCALATION_ANSWERED, at=now, is_public=True, data={"escalated": bool(escalate_to)}
+        )
+    return request

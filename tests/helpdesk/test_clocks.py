@@ -281,7 +281,7 @@ def test_customer_escalation_request_must_be_answered(policy, alice, agent):
         escalation.request_escalation(alice, ticket, reason="Again")
     ticket.refresh_from_db()
     assert ticket.escalation_requested_at is not None
-    escalation.answer_escalation_request(
+    services.answer_escalation_request(
         agent,
         ticket,
         answer="We are moving this to our technical team now.",
