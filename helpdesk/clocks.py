@@ -14,6 +14,7 @@ their own and never notify anybody (the sweep in `helpdesk.sweep` does).
 """
 
 import json
+from datetime import datetime
 from functools import lru_cache
 
 from django.db.models import Q
@@ -31,6 +32,7 @@ from .models import (
     SlaInterval,
     SlaPolicy,
     Status,
+    Weekday,
 )
 from .timeline import TICKET_SLA_FIELDS, record_event
 
@@ -359,8 +361,17 @@ def explain(ticket):
             }
         )
     target = terms.get("targets", {}).get(str(ticket.priority), {})
+    calendar_terms = terms.get("calendar", {})
+    weekdays = dict(Weekday.choices)
+    hours = [
+        (weekdays[int(day)], windows)
+        for day, windows in sorted(calendar_terms.get("hours", {}).items(), key=lambda item: int(item[0]))
+    ]
+    frozen = terms.get("frozen_at")
     return {
         "terms": terms,
+        "frozen_at": datetime.fromisoformat(frozen) if frozen else None,
+        "hours": hours,
         "calendar": terms.get("calendar", {}),
         "around_the_clock": bool(target.get("around_the_clock")),
         "rows": rows,
