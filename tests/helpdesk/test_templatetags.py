@@ -1,7 +1,11 @@
-"""Template helpers: safe Markdown and the hand-written <select>."""
+"""Template helpers: safe Markdown, the hand-written <select> and the queue's "… ago"."""
+
+from datetime import timedelta
 
 import pytest
 from django import forms
+from django.template import engines
+from django.utils import timezone, translation
 
 from helpdesk.templatetags.firstline import render_markdown, select_field
 
@@ -44,3 +48,15 @@ def test_select_field_marks_the_current_value_and_escapes_labels():
 
 def test_select_field_takes_an_explicit_id():
     assert 'id="bulk_colour"' in select_field(PickForm()["colour"], "bulk_colour")
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_ago_writes_what_the_blocktranslate_it_replaces_wrote(language):
+    when = timezone.now() - timedelta(days=3, hours=4)
+    engine = engines["django"]
+    old = engine.from_string(
+        "{% load i18n %}{% blocktranslate with ago=when|timesince %}{{ ago }} ago{% endblocktranslate %}"
+    )
+    new = engine.from_string("{% load firstline %}{{ when|ago }}")
+    with translation.override(language):
+        assert new.render({"when": when}) == old.render({"when": when})
