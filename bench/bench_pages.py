@@ -13,6 +13,7 @@ p95 server time and response size of the pages agents and customers use most.
 import argparse
 import os
 import secrets
+import shutil
 import statistics
 import sys
 import tempfile
@@ -68,6 +69,9 @@ def run(tickets, runs, out=print):
     # still writing it out, which is not what a live helpdesk looks like.
     if Ticket.objects.count() < tickets:
         call_command("seed_bench", tickets=tickets, stdout=quiet)
+        # Every ticket with its SLA clocks and due time, a tenth of them due now,
+        # so the queue rows render countdowns as they do in a live helpdesk.
+        call_command("seed_bench_sla", due=tickets // 10, stdout=quiet)
         out(f"seeded {Ticket.objects.count()} tickets in {time.perf_counter() - started:.1f} s")
 
     agent = User.objects.get(username="agent1")
@@ -84,6 +88,7 @@ def run(tickets, runs, out=print):
     pages = [
         ("/agent/ (page)", agent_client, "/agent/", None),
         ("/agent/ (list fragment)", agent_client, "/agent/", {"HTTP_HX_REQUEST": "true"}),
+        ("Breaching soon (fragment)", agent_client, "/agent/?view=breaching", {"HTTP_HX_REQUEST": "true"}),
         ("ticket page, 20 messages", agent_client, f"/agent/tickets/{ticket.ref}/", None),
         ("/portal/", customer_client, "/portal/", None),
     ]
@@ -117,7 +122,10 @@ def main():
         STATIC_ROOT=str(Path(scratch) / "static"),
         LOG_LEVEL="WARNING",
     )
-    run(args.tickets, args.runs)
+    try:
+        run(args.tickets, args.runs)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":
