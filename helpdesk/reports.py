@@ -15,12 +15,12 @@ Which rows belong to the period:
   tier and priority filters narrow them but the period does not.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, F, FloatField, Func, IntegerField, OuterRef, Q, Subquery
-from django.db.models.expressions import Window
-from django.db.models.functions import RowNumber
+from django.db import connection
+from django.db.models import Count, FloatField, Func, IntegerField, OuterRef, Q, Subquery
 from django.db.models.lookups import Exact
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -44,6 +44,10 @@ from .models import (
 COMPLIANCE_TARGETS = (ClockTarget.FIRST_RESPONSE, ClockTarget.RESOLUTION)
 MET_ON_TIME = Q(met_at__isnull=False, breached_at__isnull=True)
 BREACHED = Q(breached_at__isnull=False)
+# Met or breached: every clock a compliance figure or a response time is read from. Spelled
+# exactly as the condition of the partial index `sla_clock_settled`, which SQLite only uses
+# when the query repeats that condition word for word.
+SETTLED = Q(met_at__isnull=False) | BREACHED
 LATEST_BREACHES = 20
 DUE_SOON = timedelta(hours=1)
 DUE_SOON_LIMIT = 50
@@ -195,23 +199,28 @@ def compliance(filters, *, teams, tiers):
     rows summed are bounded by priorities × tiers × teams × agents, not by
     tickets). Agents' names come in one more query.
     """
+    # Counting `target` (never null), not `id`: the partial index `sla_clock_settled` then
+    # answers alone on PostgreSQL too (Django refuses COUNT(*) with a filter).
     counts = list(
         _period_clocks(filters, COMPLIANCE_TARGETS)
-        .filter(Q(met_at__isnull=False) | BREACHED)
-        .values("target", *DIMENSIONS.values())
-        .annotate(met=Count("pk", filter=MET_ON_TIME), breached=Count("pk", filter=BREACHED))
+        .filter(SETTLED)
+        .values_list("target", *DIMENSIONS.values())
+        .annotate(met=Count("target", filter=MET_ON_TIME), breached=Count("target", filter=BREACHED))
     )
+    agent = list(DIMENSIONS).index("agent")
     labels = {
         "priority": dict(Priority.choices),
         "tier": dict(tiers),
         "team": dict(teams),
-        "agent": agent_names({entry[DIMENSIONS["agent"]] for entry in counts}),
+        "agent": agent_names({keys[agent] for _target, *keys, _met, _breached in counts}),
     }
-    sums = {dimension: {} for dimension in DIMENSIONS}
-    for entry in counts:
-        for dimension, column in DIMENSIONS.items():
-            met, breached = sums[dimension].get((entry[column], entry["target"]), (0, 0))
-            sums[dimension][entry[column], entry["target"]] = (met + entry["met"], breached + entry["breached"])
+    # Several thousand combinations at volume: tuples and plain lists keep this loop to a few ms.
+    sums = {dimension: defaultdict(lambda: [0, 0]) for dimension in DIMENSIONS}
+    for target, *keys, met, breached in counts:
+        for totals, key in zip(sums.values(), keys, strict=True):
+            pair = totals[key, target]
+            pair[0] += met
+            pair[1] += breached
     result = {}
     for dimension, totals in sums.items():
         rows = {}
@@ -273,36 +282,62 @@ class SecondsBetween(Func):
         )
 
 
-def _spread(queryset, seconds):
-    """Median and p90 of `seconds` over `queryset` in one query, on SQLite and PostgreSQL alike.
+class WholeSeconds(Func):
+    """A duration in seconds rounded to the nearest second, as the page shows it."""
 
-    The rows are numbered in order of the duration and counted in the same
-    window pass; only the rows at the two nearest ranks, ceil(n/2) and
-    ceil(9n/10), come back. Integer division keeps the rank arithmetic the same
-    on both databases, and nothing but those rows leaves the database.
+    function = "ROUND"
+    arity = 1
+    output_field = FloatField()
+
+
+def _spread(queryset, seconds):
+    """Median and p90 (nearest rank) of `seconds` over `queryset` in one query, on SQLite and PostgreSQL alike.
+
+    The durations are rounded to whole seconds and counted per value in the
+    database; a window over those counted values gives each one's running
+    total, and only the values holding ranks ceil(n/2) and ceil(9n/10) come
+    back. Ranking the distinct values instead of every row is what makes it
+    cheap: 50 000 first replies have a few hundred distinct durations, and
+    numbering every row took 170 ms on SQLite where this takes 45. Rounding
+    first changes nothing: the k-th smallest rounded value is the rounded k-th
+    smallest value. The ranks are compared by multiplying rather than dividing,
+    so the arithmetic is exact on both databases (PostgreSQL's SUM of counts
+    is numeric).
+
+    The window wraps the ORM's histogram as a subquery: Django cannot put a
+    window over a GROUP BY's own aggregates.
     """
-    ranked = (
-        queryset.order_by()
-        .annotate(
-            value=seconds,
-            rank=Window(RowNumber(), order_by=[seconds.asc(), F("pk").asc()]),
-            total=Window(Count("*")),
-        )
-        .filter(Q(rank=(F("total") + 1) / 2) | Q(rank=(F("total") * 9 + 9) / 10))
-        .values_list("rank", "total", "value")
+    histogram = queryset.order_by().values(seconds=WholeSeconds(seconds)).annotate(n=Count("*"))
+    inner, params = histogram.query.sql_with_params()
+    sql = (
+        "SELECT seconds, n, running, total FROM ("  # noqa: S608 - the ORM's own SQL and parameters
+        " SELECT seconds, n, SUM(n) OVER (ORDER BY seconds) AS running, SUM(n) OVER () AS total"
+        f" FROM ({inner}) histogram"
+        ") ranked"
+        " WHERE (2 * (running - n) < total AND 2 * running >= total)"
+        " OR (10 * (running - n) < 9 * total AND 10 * running >= 9 * total)"
+        " ORDER BY seconds"
     )
-    rows = list(ranked)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     if not rows:
         return Spread(0, None, None)
-    total = rows[0][1]
-    values = {rank: timedelta(seconds=round(value)) for rank, _total, value in rows}
-    return Spread(total, values[(total + 1) // 2], values[(total * 9 + 9) // 10])
+    total = int(rows[0][3])
+
+    def at(share):  # the value whose running count first reaches share × total
+        return next(
+            timedelta(seconds=round(value)) for value, _n, running, _total in rows if 10 * running >= share * total
+        )
+
+    return Spread(total, at(5), at(9))
 
 
 def response_times(filters):
     """First response (clock met − started) for clocks started in the period; resolution
     (resolved − created) for tickets resolved in the period. Two queries."""
-    first = _period_clocks(filters, [ClockTarget.FIRST_RESPONSE]).filter(met_at__isnull=False)
+    # SETTLED adds nothing to `met_at IS NOT NULL` but lets SQLite read the partial index.
+    first = _period_clocks(filters, [ClockTarget.FIRST_RESPONSE]).filter(SETTLED, met_at__isnull=False)
     resolved = Ticket.objects.filter(filters.narrow(), filters.within("resolved_at"), is_open=0)
     return {
         "first_response": _spread(first, SecondsBetween("met_at", "started_at")),
@@ -410,13 +445,19 @@ class _CountAll(Func):
 
 
 def rates(filters):
-    """Escalation, reopen and first-contact resolution rates, in one query over the period's tickets.
+    """Escalation, reopen and first-contact resolution rates, in one query.
 
     First-contact resolution: a ticket resolved in the period, never escalated
     nor reopened, with exactly one public reply from staff.
+
+    Each count is its own COUNT(*) scalar subquery over one index range
+    (created, or resolved, in the period), answered from the index alone: one
+    aggregate with a FILTER per figure over `created OR resolved` had to fetch
+    every such ticket's row, 27 ms against 3 at 100 000 tickets on SQLite.
     """
-    created = filters.within("created_at")
-    resolved = filters.within("resolved_at") & Q(is_open=0)
+    tickets = Ticket.objects.filter(filters.narrow()).order_by()
+    created = tickets.filter(filters.within("created_at"))
+    resolved = tickets.filter(filters.within("resolved_at"), is_open=0)
     staff_replies = Subquery(
         # Counted only for the tickets the first-contact condition still leaves.
         TicketEvent.objects.filter(
@@ -427,19 +468,15 @@ def rates(filters):
         .values("n")[:1],
         output_field=IntegerField(),
     )
-    first_contact = resolved & Q(escalation_count=0, reopen_count=0) & Q(Exact(staff_replies, 1))
-    figures = (
-        Ticket.objects.filter(filters.narrow())
-        .filter(created | resolved)
-        .order_by()
-        .aggregate(
-            created=Count("pk", filter=created),
-            escalated=Count("pk", filter=created & Q(escalation_count__gt=0)),
-            resolved=Count("pk", filter=resolved),
-            reopened=Count("pk", filter=resolved & Q(reopen_count__gt=0)),
-            first_contact=Count("pk", filter=first_contact),
-        )
-    )
+    counts = {
+        "created": _count(created),
+        "escalated": _count(created.filter(escalation_count__gt=0)),
+        "resolved": _count(resolved),
+        "reopened": _count(resolved.filter(reopen_count__gt=0)),
+        "first_contact": _count(resolved.filter(Exact(staff_replies, 1), escalation_count=0, reopen_count=0)),
+    }
+    # Any one row carries the subqueries; with no ticket at all every count is 0.
+    figures = Ticket.objects.order_by().values(**counts).first() or dict.fromkeys(counts, 0)
     return {
         "escalation": Rate(figures["escalated"], figures["created"]),
         "reopen": Rate(figures["reopened"], figures["resolved"]),
@@ -448,13 +485,14 @@ def rates(filters):
 
 
 def agent_load(filters, limit=AGENT_LOAD_LIMIT):
-    """Open tickets per assignee now, the busiest first: a group-by over the (assignee, is_open)
-    index, then the names of the fifteen."""
+    """Open tickets per assignee now, the busiest first: a group-by over an index of open tickets'
+    assignees, then the names of the fifteen. COUNT(*), not COUNT(id), so that PostgreSQL can
+    answer from the (is_open, assignee) index alone instead of reading every ticket (72 ms → 8)."""
     rows = list(
         Ticket.objects.open()
         .filter(filters.narrow(), assignee__isnull=False)
         .values("assignee_id")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .order_by("-n", "assignee_id")[:limit]
     )
     names = agent_names(row["assignee_id"] for row in rows)

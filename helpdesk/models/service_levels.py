@@ -353,6 +353,17 @@ class SlaClock(models.Model):
                 ),
             ),
             models.Index(fields=["ticket", "target", "-cycle"], name="sla_clock_ticket_target"),
+            # The manager's dashboard: settled targets by start, and breaches by start.
+            models.Index(
+                fields=["target", "started_at", "ticket", "met_at", "breached_at"],
+                name="sla_clock_settled",
+                condition=Q(met_at__isnull=False) | Q(breached_at__isnull=False),
+            ),
+            models.Index(
+                fields=["started_at", "target", "breached_at", "breached_level"],
+                name="sla_clock_breached",
+                condition=Q(breached_at__isnull=False),
+            ),
             models.Index(fields=["target", "started_at"], name="sla_clock_target_started"),
         ]
 

@@ -271,6 +271,33 @@ def test_resolution_median_and_p90_over_tickets_resolved_in_the_period(world):
     assert times.p90_label == "5.0 h"
 
 
+@pytest.mark.parametrize(
+    ("minutes", "median", "p90"),
+    [
+        # Ranks ceil(n/2) and ceil(9n/10), counted through runs of equal durations.
+        ([5, 5, 5, 10, 20, 20, 20, 20, 60, 60], 20, 60),
+        ([1, 1, 2, 3], 1, 3),
+        ([7], 7, 7),
+        ([4, 4, 4, 4, 4], 4, 4),
+    ],
+)
+def test_response_time_percentiles_take_the_nearest_rank_among_equal_durations(db, minutes, median, p90):
+    for i, m in enumerate(minutes):
+        started = ago(DAY + i * MIN)
+        add_clock(TicketFactory(), ClockTarget.FIRST_RESPONSE, started, met=started + m * MIN)
+    times = reports.response_times(filters())["first_response"]
+    assert (times.count, times.median, times.p90) == (len(minutes), median * MIN, p90 * MIN)
+
+
+def test_response_times_round_to_the_second_and_follow_the_filters(world):
+    t2 = world["tickets"]["t2"]
+    started = ago(DAY)
+    add_clock(t2, ClockTarget.FIRST_RESPONSE, started, cycle=2, met=started + timedelta(seconds=125.4))
+    beta = reports.response_times(filters(team=world["teams"]["beta"].pk))["first_response"]
+    # Beta's first replies: T2's 90 min and this 2 min 5.4 s, shown to the second.
+    assert (beta.count, beta.median, beta.p90) == (2, timedelta(seconds=125), 90 * MIN)
+
+
 def test_times_are_empty_without_data(db):
     times = reports.response_times(filters())
     assert times["first_response"] == reports.Spread(0, None, None)
