@@ -17,15 +17,16 @@ Which rows belong to the period:
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import connection
-from django.db.models import Count, FloatField, Func, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, FloatField, Func, IntegerField, OuterRef, Q, Subquery, Sum
 from django.db.models.lookups import Exact
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from . import rollup
 from .models import (
     STAFF_ROLES,
     ClockTarget,
@@ -33,6 +34,7 @@ from .models import (
     Priority,
     ServiceTier,
     SlaClock,
+    SlaDailyCount,
     SupportLevel,
     Team,
     Ticket,
@@ -41,13 +43,9 @@ from .models import (
     _count,
 )
 
-COMPLIANCE_TARGETS = (ClockTarget.FIRST_RESPONSE, ClockTarget.RESOLUTION)
-MET_ON_TIME = Q(met_at__isnull=False, breached_at__isnull=True)
-BREACHED = Q(breached_at__isnull=False)
-# Met or breached: every clock a compliance figure or a response time is read from. Spelled
-# exactly as the condition of the partial index `sla_clock_settled`, which SQLite only uses
-# when the query repeats that condition word for word.
-SETTLED = Q(met_at__isnull=False) | BREACHED
+# Met or breached (SETTLED): every clock a compliance figure or a response time is read from.
+COMPLIANCE_TARGETS = rollup.TARGETS
+MET_ON_TIME, BREACHED, SETTLED = rollup.MET_ON_TIME, rollup.BREACHED, rollup.SETTLED
 LATEST_BREACHES = 20
 DUE_SOON = timedelta(hours=1)
 DUE_SOON_LIMIT = 50
@@ -191,7 +189,10 @@ def _period_clocks(filters, targets):
     )
 
 
-def compliance(filters, *, teams, tiers):
+LOOK_UP = object()
+
+
+def compliance(filters, *, teams, tiers, refreshed=LOOK_UP):
     """First-response and resolution compliance by priority, tier, team and agent.
 
     One GROUP BY over every combination of the four, summed up here into the
@@ -201,12 +202,7 @@ def compliance(filters, *, teams, tiers):
     """
     # Counting `target` (never null), not `id`: the partial index `sla_clock_settled` then
     # answers alone on PostgreSQL too (Django refuses COUNT(*) with a filter).
-    counts = list(
-        _period_clocks(filters, COMPLIANCE_TARGETS)
-        .filter(SETTLED)
-        .values_list("target", *DIMENSIONS.values())
-        .annotate(met=Count("target", filter=MET_ON_TIME), breached=Count("target", filter=BREACHED))
-    )
+    counts = _compliance_counts(filters, rollup.refreshed_at() if refreshed is LOOK_UP else refreshed)
     agent = list(DIMENSIONS).index("agent")
     labels = {
         "priority": dict(Priority.choices),
@@ -231,6 +227,55 @@ def compliance(filters, *, teams, tiers):
             setattr(rows[key], target, Rate(met, met + breached))
         result[dimension] = _ordered(dimension, rows, labels)
     return result
+
+
+def _compliance_counts(filters, refreshed):
+    """(target, priority, tier, team, agent, met, breached) rows for the period.
+
+    Whole days come from the rollup (`helpdesk.rollup`, rebuilt every ten
+    minutes) once it has been built; the period's partial first day and its
+    last, running day are counted live from the clocks. Rows may repeat a
+    combination: the caller sums them.
+    """
+    whole = _whole_days(filters) if refreshed else None
+    live = SlaClock.objects.filter(target__in=COMPLIANCE_TARGETS).order_by()
+    if whole is None:
+        live = live.filter(filters.within("started_at"))
+        rows = []
+    else:
+        first, last = whole
+        live = live.filter(
+            Q(started_at__gte=filters.start, started_at__lt=rollup.midnight(first))
+            | Q(started_at__gte=rollup.midnight(last), started_at__lt=filters.end)
+        )
+        days = SlaDailyCount.objects.filter(day__gte=first, day__lt=last, target__in=COMPLIANCE_TARGETS)
+        if filters.team:
+            days = days.filter(team_id=filters.team)
+        if filters.tier:
+            days = days.filter(tier_id=filters.tier)
+        if filters.priority:
+            days = days.filter(priority=filters.priority)
+        rows = list(
+            days.order_by()
+            .values_list("target", "priority", "tier_id", "team_id", "assignee_id")
+            .annotate(met=Sum("met"), breached=Sum("breached"))
+        )
+    rows += list(
+        live.filter(filters.narrow("ticket__"))
+        .filter(SETTLED)
+        .values_list("target", *DIMENSIONS.values())
+        .annotate(met=Count("target", filter=MET_ON_TIME), breached=Count("target", filter=BREACHED))
+    )
+    return rows
+
+
+def _whole_days(filters):
+    """The UTC days lying wholly inside the period, as [first, last), or None if there are none."""
+    first = filters.start.astimezone(UTC).date()
+    if rollup.midnight(first) < filters.start:
+        first += timedelta(days=1)
+    last = filters.end.astimezone(UTC).date()
+    return (first, last) if first < last else None
 
 
 def agent_names(ids):
@@ -511,10 +556,12 @@ def _share(count, widest):
 
 def dashboard(filters, *, teams, tiers):
     """Every section of the dashboard: eleven queries whatever the volume."""
-    by = compliance(filters, teams=teams, tiers=tiers)
+    refreshed = rollup.refreshed_at()
+    by = compliance(filters, teams=teams, tiers=tiers, refreshed=refreshed)
     soon = due_soon(filters)
     return {
         "compliance": by,
+        "compliance_as_of": refreshed,
         "compliance_total": compliance_totals(by["priority"]),
         "times": response_times(filters),
         "latest_breaches": latest_breaches(filters),

@@ -15,3 +15,17 @@ def sweep_sla():
     from .sweep import sweep_sla as sweep
 
     return sweep()
+
+
+def refresh_sla_rollup():
+    """Schedule target: every ten minutes, the dashboard's counts for recent days."""
+    from .rollup import refresh
+
+    return refresh()
+
+
+def rebuild_sla_rollup():
+    """Schedule target: once a day, the dashboard's counts for every day."""
+    from .rollup import refresh
+
+    return refresh(days=None)

@@ -508,3 +508,30 @@ class SweepLease(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class SlaDailyCount(models.Model):
+    """Settled first-response and resolution targets per day of start and per dimension.
+
+    The dashboard's compliance over whole past days, precomputed by
+    `helpdesk.rollup` every few minutes (its ticket dimensions are those at the
+    last refresh); the period's partial first day and today are counted live.
+    Plain ids rather than foreign keys: rows are rebuilt wholesale, never edited.
+    """
+
+    day = models.DateField()
+    target = models.CharField(max_length=20, choices=ClockTarget.choices)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices)
+    tier_id = models.BigIntegerField(null=True)
+    team_id = models.BigIntegerField(null=True)
+    assignee_id = models.BigIntegerField(null=True)
+    met = models.PositiveIntegerField()
+    breached = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("daily SLA count")
+        verbose_name_plural = _("daily SLA counts")
+        indexes = [models.Index(fields=["day", "target"], name="sla_daily_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.target}"

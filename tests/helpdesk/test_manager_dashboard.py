@@ -9,8 +9,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from helpdesk import reports
-from helpdesk.models import ClockTarget, Role, SlaClock
+from helpdesk import reports, rollup
+from helpdesk.models import ClockTarget, Role, SlaClock, SlaDailyCount
 
 from .factories import (
     AgentFactory,
@@ -547,3 +547,70 @@ def test_manager_lands_on_the_dashboard_and_finds_it_in_the_menu(client):
     assert response["Location"] == reverse("manager:dashboard")
     html = client.get(response["Location"]).content.decode()
     assert f'href="{reverse("manager:dashboard")}" aria-current="page"' in html
+
+
+# --- the compliance rollup -----------------------------------------------------------------------
+
+
+def all_rates(by):
+    return {dimension: rates_of(rows) for dimension, rows in by.items()}
+
+
+@pytest.mark.parametrize("days", [7, 30, 90])
+def test_rollup_gives_the_same_compliance_as_counting_live(world, days):
+    live = all_rates(compliance(filters(days=days)))
+    narrowed = all_rates(compliance(filters(days=days, team=world["teams"]["alpha"].pk)))
+    assert rollup.refresh(now=NOW) > 0
+    assert all_rates(compliance(filters(days=days))) == live
+    assert all_rates(compliance(filters(days=days, team=world["teams"]["alpha"].pk))) == narrowed
+
+
+def test_rollup_refresh_is_idempotent(world):
+    columns = ("day", "target", "priority", "tier_id", "team_id", "assignee_id", "met", "breached")
+    rollup.refresh(now=NOW)
+    once = sorted(SlaDailyCount.objects.values_list(*columns))
+    rollup.refresh(now=NOW)
+    assert sorted(SlaDailyCount.objects.values_list(*columns)) == once
+    assert (
+        sum(row[-2] + row[-1] for row in once)
+        == SlaClock.objects.filter(reports.SETTLED).filter(target__in=reports.COMPLIANCE_TARGETS).count()
+    )
+
+
+def test_a_recent_refresh_keeps_older_days(world):
+    rollup.refresh(days=None, now=NOW)
+    old = SlaDailyCount.objects.filter(day__lt=(NOW - 30 * DAY).date()).count()
+    assert old  # T4's first reply, 40 days ago
+    rollup.refresh(days=2, now=NOW)
+    assert SlaDailyCount.objects.filter(day__lt=(NOW - 30 * DAY).date()).count() == old
+
+
+def test_today_is_counted_live_after_a_refresh(world):
+    rollup.refresh(now=NOW)
+    before = reports.compliance_totals(compliance()["priority"]).first_response
+    ticket = world["tickets"]["t9"]
+    add_clock(ticket, ClockTarget.FIRST_RESPONSE, ago(2 * HOUR), met=ago(HOUR), cycle=7)
+    after = reports.compliance_totals(compliance()["priority"]).first_response
+    assert (after.part, after.whole) == (before.part + 1, before.whole + 1)
+
+
+def test_query_count_stays_flat_with_the_rollup(client, django_assert_max_num_queries):
+    client.force_login(AgentFactory(manager=True))
+
+    def count_queries():
+        with django_assert_max_num_queries(20) as captured:
+            client.get(DASHBOARD, {"period": "30"})
+        return len(captured)
+
+    build_volume(5, teams=2, agents=2)
+    rollup.refresh(now=NOW)
+    small = count_queries()
+    build_volume(55, teams=6, agents=12)
+    rollup.refresh(now=NOW)
+    assert count_queries() == small
+
+
+def test_the_page_says_how_fresh_the_rollup_is(manager_client, world):
+    assert "Whole past days are counted as of" not in manager_client.get(DASHBOARD).content.decode()
+    rollup.refresh(now=NOW)
+    assert "Whole past days are counted as of" in manager_client.get(DASHBOARD).content.decode()

@@ -52,6 +52,8 @@ def test_setup_schedules_is_idempotent():
         "comms.deliver_due",
         "helpdesk.heartbeat",
         "helpdesk.sweep_sla",
+        "helpdesk.refresh_sla_rollup",
+        "helpdesk.rebuild_sla_rollup",
     }
 
 

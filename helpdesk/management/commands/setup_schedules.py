@@ -10,6 +10,10 @@ SCHEDULES = {
     "comms.deliver_due": ("comms.tasks.deliver_due", 1),
     # */1 * * * *  SLA warnings, breaches and time-based escalations
     "helpdesk.sweep_sla": ("helpdesk.tasks.sweep_sla", 1),
+    # */10 * * * *  the SLA dashboard's daily counts for the last 90 days
+    "helpdesk.refresh_sla_rollup": ("helpdesk.tasks.refresh_sla_rollup", 10),
+    # 0 3 * * *  (daily) the SLA dashboard's daily counts for every day
+    "helpdesk.rebuild_sla_rollup": ("helpdesk.tasks.rebuild_sla_rollup", 24 * 60),
     # */1 * * * *  record that a worker is alive, for /healthz
     "helpdesk.heartbeat": ("helpdesk.tasks.heartbeat", 1),
 }
