@@ -6,7 +6,7 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import clocks, services
+from . import services
 from .models import (
     Attachment,
     BusinessCalendar,
@@ -272,11 +272,16 @@ class SlaPolicyAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Apply the current targets to this policy's open tickets"))
     def recompute_open(self, request, queryset):
-        changed = sum(clocks.recompute_open_tickets(policy, actor=request.user) for policy in queryset)
+        from django_q.tasks import async_task
+
+        for policy in queryset:
+            # In the background: a policy may cover thousands of open tickets.
+            async_task(
+                "helpdesk.tasks.recompute_policy", policy.pk, request.user.pk, task_name=f"recompute-{policy.pk}"
+            )
         self.message_user(
             request,
-            ngettext("%(count)d open ticket recomputed.", "%(count)d open tickets recomputed.", changed)
-            % {"count": changed},
+            _("The open tickets of the selected policies are being recomputed; their timelines will say so."),
             messages.SUCCESS,
         )
 

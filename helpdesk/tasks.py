@@ -29,3 +29,14 @@ def rebuild_sla_rollup():
     from .rollup import refresh
 
     return refresh(days=None)
+
+
+def recompute_policy(policy_id, actor_id=None):
+    """Admin request: apply a policy's current targets to its open tickets (safe to run twice)."""
+    from .clocks import recompute_open_tickets
+    from .models import SlaPolicy, User
+
+    policy = SlaPolicy.objects.filter(pk=policy_id).first()
+    if policy is None:
+        return 0
+    return recompute_open_tickets(policy, actor=User.objects.filter(pk=actor_id).first())
