@@ -35,6 +35,7 @@ from .models import (
     ServiceTier,
     SlaClock,
     SlaDailyCount,
+    SlaRollupDay,
     SupportLevel,
     Team,
     Ticket,
@@ -189,10 +190,7 @@ def _period_clocks(filters, targets):
     )
 
 
-LOOK_UP = object()
-
-
-def compliance(filters, *, teams, tiers, refreshed=LOOK_UP):
+def compliance(filters, *, teams, tiers):
     """First-response and resolution compliance by priority, tier, team and agent.
 
     One GROUP BY over every combination of the four, summed up here into the
@@ -202,7 +200,7 @@ def compliance(filters, *, teams, tiers, refreshed=LOOK_UP):
     """
     # Counting `target` (never null), not `id`: the partial index `sla_clock_settled` then
     # answers alone on PostgreSQL too (Django refuses COUNT(*) with a filter).
-    counts = _compliance_counts(filters, rollup.refreshed_at() if refreshed is LOOK_UP else refreshed)
+    counts = _compliance_counts(filters)
     agent = list(DIMENSIONS).index("agent")
     labels = {
         "priority": dict(Priority.choices),
@@ -229,53 +227,73 @@ def compliance(filters, *, teams, tiers, refreshed=LOOK_UP):
     return result
 
 
-def _compliance_counts(filters, refreshed):
+def _compliance_counts(filters):
     """(target, priority, tier, team, agent, met, breached) rows for the period.
 
-    Whole days come from the rollup (`helpdesk.rollup`, rebuilt every ten
-    minutes) once it has been built; the period's partial first day and its
-    last, running day are counted live from the clocks. Rows may repeat a
-    combination: the caller sums them.
+    The rollup (`helpdesk.rollup`) holds, per day of start, every target that
+    had settled (met or breached) when that day was last rebuilt. Read from it:
+    the period's whole days it covers (and the day the period ends on, when the
+    period reaches past that day's rebuild). Counted live from the clocks: the
+    partial first day, the days it does not cover, a partial last day it cannot
+    use, and on covered days the targets that settled after their rebuild.
+    Rows may repeat a combination: the caller sums them.
     """
-    whole = _whole_days(filters) if refreshed else None
-    live = SlaClock.objects.filter(target__in=COMPLIANCE_TARGETS).order_by()
-    if whole is None:
-        live = live.filter(filters.within("started_at"))
-        rows = []
-    else:
-        first, last = whole
-        live = live.filter(
-            Q(started_at__gte=filters.start, started_at__lt=rollup.midnight(first))
-            | Q(started_at__gte=rollup.midnight(last), started_at__lt=filters.end)
-        )
-        days = SlaDailyCount.objects.filter(day__gte=first, day__lt=last, target__in=COMPLIANCE_TARGETS)
+    start_day = filters.start.astimezone(UTC).date()
+    first = start_day if rollup.midnight(start_day) == filters.start else start_day + timedelta(days=1)
+    end_day = filters.end.astimezone(UTC).date()
+    covered = {}
+    if first <= end_day:
+        covered = dict(SlaRollupDay.objects.filter(day__gte=first, day__lte=end_day).values_list("day", "as_of"))
+    # The day the period ends on counts from the rollup only if its rebuild came before the end.
+    if end_day in covered and covered[end_day] > filters.end:
+        del covered[end_day]
+    live = Q(started_at__gte=filters.start, started_at__lt=filters.end)
+    rows = []
+    if covered:
+        by_as_of = defaultdict(list)
+        for day, as_of in covered.items():
+            by_as_of[as_of].append(day)
+        since = Q()
+        for as_of, days in by_as_of.items():
+            settled_later = Q(breached_at__gt=as_of) | Q(met_at__gt=as_of, breached_at__isnull=True)
+            since |= _day_ranges(days) & settled_later
+        live = (live & ~_day_ranges(covered)) | since
+        counts = SlaDailyCount.objects.filter(day__in=sorted(covered), target__in=COMPLIANCE_TARGETS)
         if filters.team:
-            days = days.filter(team_id=filters.team)
+            counts = counts.filter(team_id=filters.team)
         if filters.tier:
-            days = days.filter(tier_id=filters.tier)
+            counts = counts.filter(tier_id=filters.tier)
         if filters.priority:
-            days = days.filter(priority=filters.priority)
+            counts = counts.filter(priority=filters.priority)
         rows = list(
-            days.order_by()
+            counts.order_by()
             .values_list("target", "priority", "tier_id", "team_id", "assignee_id")
             .annotate(met=Sum("met"), breached=Sum("breached"))
         )
     rows += list(
-        live.filter(filters.narrow("ticket__"))
-        .filter(SETTLED)
+        SlaClock.objects.filter(SETTLED, live, filters.narrow("ticket__"), target__in=COMPLIANCE_TARGETS)
+        .order_by()
         .values_list("target", *DIMENSIONS.values())
         .annotate(met=Count("target", filter=MET_ON_TIME), breached=Count("target", filter=BREACHED))
     )
     return rows
 
 
-def _whole_days(filters):
-    """The UTC days lying wholly inside the period, as [first, last), or None if there are none."""
-    first = filters.start.astimezone(UTC).date()
-    if rollup.midnight(first) < filters.start:
-        first += timedelta(days=1)
-    last = filters.end.astimezone(UTC).date()
-    return (first, last) if first < last else None
+def _day_ranges(days):
+    """Clocks started on any of `days` (UTC), as one Q of a range per run of consecutive days."""
+    q = Q()
+    run_start = previous = None
+    for day in sorted(days):
+        if previous is not None and day != previous + timedelta(days=1):
+            q |= Q(
+                started_at__gte=rollup.midnight(run_start), started_at__lt=rollup.midnight(previous + timedelta(days=1))
+            )
+            run_start = None
+        run_start = run_start or day
+        previous = day
+    if previous is not None:
+        q |= Q(started_at__gte=rollup.midnight(run_start), started_at__lt=rollup.midnight(previous + timedelta(days=1)))
+    return q
 
 
 def agent_names(ids):
@@ -556,12 +574,11 @@ def _share(count, widest):
 
 def dashboard(filters, *, teams, tiers):
     """Every section of the dashboard: eleven queries whatever the volume."""
-    refreshed = rollup.refreshed_at()
-    by = compliance(filters, teams=teams, tiers=tiers, refreshed=refreshed)
+    by = compliance(filters, teams=teams, tiers=tiers)
     soon = due_soon(filters)
     return {
         "compliance": by,
-        "compliance_as_of": refreshed,
+        "compliance_as_of": rollup.refreshed_at(),
         "compliance_total": compliance_totals(by["priority"]),
         "times": response_times(filters),
         "latest_breaches": latest_breaches(filters),

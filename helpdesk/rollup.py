@@ -14,7 +14,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from .models import ClockTarget, SlaClock, SlaDailyCount, SweepLease
+from .models import ClockTarget, SlaClock, SlaDailyCount, SlaRollupDay, SweepLease
 
 LEASE_NAME = "sla-rollup"
 RECENT_DAYS = 90
@@ -38,15 +38,34 @@ def midnight(day):
 
 
 def refresh(*, days=RECENT_DAYS, now=None):
-    """Rebuild the last `days` days (every day when None); returns the number of rows written."""
+    """Rebuild the last `days` days (every day since the first target when None).
+
+    Returns the number of count rows written. Each rebuilt day records `now`
+    as the moment its counts were taken.
+    """
     now = now or timezone.now()
     first = now.astimezone(UTC).date() - timedelta(days=days) if days is not None else None
     with transaction.atomic():
         SweepLease.objects.get_or_create(name=LEASE_NAME)
         # Held to the end of the transaction: a second refresh waits, then rebuilds the same days.
         SweepLease.objects.select_for_update().get(name=LEASE_NAME)
+        today = now.astimezone(UTC).date()
+        if first is None:
+            earliest = (
+                SlaClock.objects.filter(target__in=TARGETS)
+                .order_by("started_at")
+                .values_list("started_at", flat=True)[:1]
+            )
+            first = min([earliest[0].astimezone(UTC).date(), today]) if earliest else today
+        SlaRollupDay.objects.filter(day__gte=first).delete()
+        SlaRollupDay.objects.bulk_create(
+            SlaRollupDay(day=first + timedelta(days=n), as_of=now) for n in range((today - first).days + 1)
+        )
         stale = SlaDailyCount.objects.all()
-        clocks = SlaClock.objects.filter(SETTLED, target__in=TARGETS).order_by()
+        # Exactly what had settled at `now`: the dashboard counts what settles later live, so a
+        # target settling while this runs is counted once, whichever side sees it.
+        settled_by_now = Q(breached_at__lte=now) | Q(met_at__lte=now, breached_at__isnull=True)
+        clocks = SlaClock.objects.filter(SETTLED, target__in=TARGETS).filter(settled_by_now).order_by()
         if first is not None:
             stale = stale.filter(day__gte=first)
             clocks = clocks.filter(started_at__gte=midnight(first))

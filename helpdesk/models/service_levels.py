@@ -364,6 +364,9 @@ class SlaClock(models.Model):
                 name="sla_clock_breached",
                 condition=Q(breached_at__isnull=False),
             ),
+            # Targets settled since the dashboard's rollup was last refreshed.
+            models.Index(fields=["met_at"], name="sla_clock_met_at", condition=Q(met_at__isnull=False)),
+            models.Index(fields=["breached_at"], name="sla_clock_breached_at", condition=Q(breached_at__isnull=False)),
             models.Index(fields=["target", "started_at"], name="sla_clock_target_started"),
         ]
 
@@ -535,3 +538,22 @@ class SlaDailyCount(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.target}"
+
+
+class SlaRollupDay(models.Model):
+    """One day the compliance rollup covers, and the moment its counts were taken.
+
+    Every target started that day and settled by `as_of` is in `SlaDailyCount`;
+    the dashboard counts the ones settling later live. A day without a row is
+    counted live entirely.
+    """
+
+    day = models.DateField(unique=True)
+    as_of = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("SLA rollup day")
+        verbose_name_plural = _("SLA rollup days")
+
+    def __str__(self):
+        return f"{self.day} as of {self.as_of:%Y-%m-%d %H:%M}"

@@ -585,8 +585,8 @@ def test_a_recent_refresh_keeps_older_days(world):
     assert SlaDailyCount.objects.filter(day__lt=(NOW - 30 * DAY).date()).count() == old
 
 
-def test_today_is_counted_live_after_a_refresh(world):
-    rollup.refresh(now=NOW)
+def test_what_settles_after_a_refresh_is_counted_live(world):
+    rollup.refresh(now=NOW - 3 * HOUR)
     before = reports.compliance_totals(compliance()["priority"]).first_response
     ticket = world["tickets"]["t9"]
     add_clock(ticket, ClockTarget.FIRST_RESPONSE, ago(2 * HOUR), met=ago(HOUR), cycle=7)
@@ -614,3 +614,21 @@ def test_the_page_says_how_fresh_the_rollup_is(manager_client, world):
     assert "Whole past days are counted as of" not in manager_client.get(DASHBOARD).content.decode()
     rollup.refresh(now=NOW)
     assert "Whole past days are counted as of" in manager_client.get(DASHBOARD).content.decode()
+
+
+@pytest.mark.parametrize("refreshed", [NOW - 3 * HOUR, NOW - 2 * DAY, NOW - 20 * DAY])
+@pytest.mark.parametrize("days", [7, 30])
+def test_rollup_and_live_counts_never_overlap_or_miss(world, refreshed, days):
+    live = all_rates(compliance(filters(days=days)))
+    rollup.refresh(now=refreshed)
+    assert all_rates(compliance(filters(days=days))) == live
+
+
+def test_an_old_target_settling_between_full_and_recent_refreshes_is_counted_once(world):
+    old = add_clock(world["tickets"]["t9"], ClockTarget.RESOLUTION, ago(60 * DAY), cycle=9)
+    rollup.refresh(days=None, now=NOW - DAY)
+    SlaClock.objects.filter(pk=old.pk).update(met_at=ago(2 * HOUR))
+    rollup.refresh(days=30, now=NOW - HOUR)
+    live_total = SlaClock.objects.filter(reports.SETTLED, target=ClockTarget.RESOLUTION, started_at__gte=ago(90 * DAY))
+    total = reports.compliance_totals(compliance(filters(days=90))["priority"]).resolution
+    assert total.whole == live_total.count()
