@@ -73,6 +73,9 @@ def dashboard(request):
     return _dual(render(request, TEMPLATE, context))
 
 
+AGENT_CHART_LIMIT = 20
+
+
 def _breakdowns(compliance):
     titles = {
         "priority": (_("By priority"), _("Priority")),
@@ -80,10 +83,17 @@ def _breakdowns(compliance):
         "team": (_("By team"), _("Team")),
         "agent": (_("By agent"), _("Agent")),
     }
-    return [
-        {"key": key, "title": titles[key][0], "column": titles[key][1], "rows": rows}
-        for key, rows in compliance.items()
-    ]
+    result = []
+    for key, rows in compliance.items():
+        shown, hidden = rows, 0
+        if key == "agent" and len(rows) > AGENT_CHART_LIMIT:
+            # The busiest agents by measured targets, still in name order; the CSV lists everyone.
+            busiest = sorted(rows, key=lambda row: -(row.first_response.whole + row.resolution.whole))
+            keep = {id(row) for row in busiest[:AGENT_CHART_LIMIT]}
+            shown = [row for row in rows if id(row) in keep]
+            hidden = len(rows) - len(shown)
+        result.append({"key": key, "title": titles[key][0], "column": titles[key][1], "rows": shown, "hidden": hidden})
+    return result
 
 
 # --- CSV -------------------------------------------------------------------------------

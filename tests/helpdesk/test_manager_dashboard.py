@@ -632,3 +632,11 @@ def test_an_old_target_settling_between_full_and_recent_refreshes_is_counted_onc
     live_total = SlaClock.objects.filter(reports.SETTLED, target=ClockTarget.RESOLUTION, started_at__gte=ago(90 * DAY))
     total = reports.compliance_totals(compliance(filters(days=90))["priority"]).resolution
     assert total.whole == live_total.count()
+
+
+def test_the_agent_chart_shows_the_busiest_twenty_and_the_csv_everyone(manager_client):
+    build_volume(50, teams=2, agents=25)
+    html = manager_client.get(DASHBOARD).content.decode()
+    assert "5 more agents with fewer measured targets are in the CSV." in html
+    rows = read_csv(manager_client.get(EXPORT, {"section": "compliance"}))
+    assert sum(1 for row in rows if row[0] == "Agent") == 25
