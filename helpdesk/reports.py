@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
-from django.db.models import Count, FloatField, Func, IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, FloatField, Func, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.lookups import Exact
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -193,28 +193,16 @@ def _period_clocks(filters, targets):
 def compliance(filters, *, teams, tiers):
     """First-response and resolution compliance by priority, tier, team and agent.
 
-    One GROUP BY over every combination of the four, summed up here into the
-    four breakdowns: one pass over the period's clocks instead of four (the
-    rows summed are bounded by priorities × tiers × teams × agents, not by
-    tickets). Agents' names come in one more query.
+    Summed per dimension from the rollup and from a live count (see
+    `_compliance_sums`); agents' names come in one more query.
     """
-    # Counting `target` (never null), not `id`: the partial index `sla_clock_settled` then
-    # answers alone on PostgreSQL too (Django refuses COUNT(*) with a filter).
-    counts = _compliance_counts(filters)
-    agent = list(DIMENSIONS).index("agent")
+    sums = _compliance_sums(filters)
     labels = {
         "priority": dict(Priority.choices),
         "tier": dict(tiers),
         "team": dict(teams),
-        "agent": agent_names({keys[agent] for _target, *keys, _met, _breached in counts}),
+        "agent": agent_names({key for key, _target in sums["agent"]}),
     }
-    # Several thousand combinations at volume: tuples and plain lists keep this loop to a few ms.
-    sums = {dimension: defaultdict(lambda: [0, 0]) for dimension in DIMENSIONS}
-    for target, *keys, met, breached in counts:
-        for totals, key in zip(sums.values(), keys, strict=True):
-            pair = totals[key, target]
-            pair[0] += met
-            pair[1] += breached
     result = {}
     for dimension, totals in sums.items():
         rows = {}
@@ -227,73 +215,110 @@ def compliance(filters, *, teams, tiers):
     return result
 
 
-def _compliance_counts(filters):
-    """(target, priority, tier, team, agent, met, breached) rows for the period.
+# The rollup's column for each breakdown.
+ROLLUP_COLUMNS = {"priority": "priority", "tier": "tier_id", "team": "team_id", "agent": "assignee_id"}
+
+
+def _compliance_sums(filters):
+    """{dimension: {(key, target): [met on time, breached]}} for the period.
 
     The rollup (`helpdesk.rollup`) holds, per day of start, every target that
-    had settled (met or breached) when that day was last rebuilt. Read from it:
-    the period's whole days it covers (and the day the period ends on, when the
-    period reaches past that day's rebuild). Counted live from the clocks: the
-    partial first day, the days it does not cover, a partial last day it cannot
-    use, and on covered days the targets that settled after their rebuild.
-    Rows may repeat a combination: the caller sums them.
+    had settled (met or breached) when that day was last rebuilt; its four
+    breakdowns come summed by the database in one UNION ALL. Counted live from
+    the clocks, in one GROUP BY: the partial first day, days the rollup does
+    not cover, a partial last day it cannot use, and, on covered days, the
+    targets that settled after their rebuild.
     """
-    start_day = filters.start.astimezone(UTC).date()
-    first = start_day if rollup.midnight(start_day) == filters.start else start_day + timedelta(days=1)
-    end_day = filters.end.astimezone(UTC).date()
-    covered = {}
-    if first <= end_day:
-        covered = dict(SlaRollupDay.objects.filter(day__gte=first, day__lte=end_day).values_list("day", "as_of"))
-    # The day the period ends on counts from the rollup only if its rebuild came before the end.
-    if end_day in covered and covered[end_day] > filters.end:
-        del covered[end_day]
-    live = Q(started_at__gte=filters.start, started_at__lt=filters.end)
-    rows = []
+    covered = _covered_days(filters)
+    sums = {dimension: defaultdict(lambda: [0, 0]) for dimension in DIMENSIONS}
     if covered:
-        by_as_of = defaultdict(list)
-        for day, as_of in covered.items():
-            by_as_of[as_of].append(day)
-        since = Q()
-        for as_of, days in by_as_of.items():
-            settled_later = Q(breached_at__gt=as_of) | Q(met_at__gt=as_of, breached_at__isnull=True)
-            since |= _day_ranges(days) & settled_later
-        live = (live & ~_day_ranges(covered)) | since
-        counts = SlaDailyCount.objects.filter(day__in=sorted(covered), target__in=COMPLIANCE_TARGETS)
+        days = SlaDailyCount.objects.filter(day__in=sorted(covered), target__in=COMPLIANCE_TARGETS)
         if filters.team:
-            counts = counts.filter(team_id=filters.team)
+            days = days.filter(team_id=filters.team)
         if filters.tier:
-            counts = counts.filter(tier_id=filters.tier)
+            days = days.filter(tier_id=filters.tier)
         if filters.priority:
-            counts = counts.filter(priority=filters.priority)
-        rows = list(
-            counts.order_by()
-            .values_list("target", "priority", "tier_id", "team_id", "assignee_id")
+            days = days.filter(priority=filters.priority)
+        parts = [
+            days.order_by()
+            .values_list(Value(dimension), "target", column)
             .annotate(met=Sum("met"), breached=Sum("breached"))
+            for dimension, column in ROLLUP_COLUMNS.items()
+        ]
+        for dimension, target, key, met, breached in parts[0].union(*parts[1:], all=True):
+            pair = sums[dimension][key, target]
+            pair[0] += met
+            pair[1] += breached
+    live = (
+        SlaClock.objects.filter(
+            _live_clocks(filters, covered), filters.narrow("ticket__"), target__in=COMPLIANCE_TARGETS
         )
-    rows += list(
-        SlaClock.objects.filter(SETTLED, live, filters.narrow("ticket__"), target__in=COMPLIANCE_TARGETS)
         .order_by()
         .values_list("target", *DIMENSIONS.values())
         .annotate(met=Count("target", filter=MET_ON_TIME), breached=Count("target", filter=BREACHED))
     )
-    return rows
+    for target, *keys, met, breached in live:
+        for totals, key in zip(sums.values(), keys, strict=True):
+            pair = totals[key, target]
+            pair[0] += met
+            pair[1] += breached
+    return sums
 
 
-def _day_ranges(days):
-    """Clocks started on any of `days` (UTC), as one Q of a range per run of consecutive days."""
+def _covered_days(filters):
+    """{day: as_of} for the period's whole UTC days the rollup covers and may be used for.
+
+    The day the period ends on counts only if its rebuild came before the end
+    (the period then reaches past it: what settled later is counted live).
+    """
+    start_day = filters.start.astimezone(UTC).date()
+    first = start_day if rollup.midnight(start_day) == filters.start else start_day + timedelta(days=1)
+    end_day = filters.end.astimezone(UTC).date()
+    if first > end_day:
+        return {}
+    covered = dict(SlaRollupDay.objects.filter(day__gte=first, day__lte=end_day).values_list("day", "as_of"))
+    if end_day in covered and covered[end_day] > filters.end:
+        del covered[end_day]
+    return covered
+
+
+def _live_clocks(filters, covered):
+    """The settled clocks a live count must add to the rollup's, as one OR of index-friendly parts."""
+    if not covered:
+        return SETTLED & filters.within("started_at")
+    spans = _day_spans(covered)
     q = Q()
-    run_start = previous = None
-    for day in sorted(days):
-        if previous is not None and day != previous + timedelta(days=1):
-            q |= Q(
-                started_at__gte=rollup.midnight(run_start), started_at__lt=rollup.midnight(previous + timedelta(days=1))
+    # The period's stretches the rollup does not cover, counted whole.
+    edge = filters.start
+    for first, last in spans:
+        if rollup.midnight(first) > edge:
+            q |= SETTLED & Q(started_at__gte=edge, started_at__lt=rollup.midnight(first))
+        edge = rollup.midnight(last + timedelta(days=1))
+    if edge < filters.end:
+        q |= SETTLED & Q(started_at__gte=edge, started_at__lt=filters.end)
+    # Covered days: only what settled after the day's rebuild (each part on its own index).
+    by_as_of = defaultdict(list)
+    for day, as_of in covered.items():
+        by_as_of[as_of].append(day)
+    for as_of, days in by_as_of.items():
+        for first, last in _day_spans(dict.fromkeys(days)):
+            started = Q(
+                started_at__gte=rollup.midnight(first), started_at__lt=rollup.midnight(last + timedelta(days=1))
             )
-            run_start = None
-        run_start = run_start or day
-        previous = day
-    if previous is not None:
-        q |= Q(started_at__gte=rollup.midnight(run_start), started_at__lt=rollup.midnight(previous + timedelta(days=1)))
+            q |= started & Q(breached_at__gt=as_of)
+            q |= started & Q(met_at__gt=as_of, breached_at__isnull=True)
     return q
+
+
+def _day_spans(days):
+    """Runs of consecutive days, as (first, last) pairs in order."""
+    spans = []
+    for day in sorted(days):
+        if spans and day == spans[-1][1] + timedelta(days=1):
+            spans[-1] = (spans[-1][0], day)
+        else:
+            spans.append((day, day))
+    return spans
 
 
 def agent_names(ids):

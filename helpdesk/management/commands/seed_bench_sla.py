@@ -266,7 +266,8 @@ def _arrange(now, due, terms):
             f"INSERT INTO {clock} ({columns})"  # noqa: S608
             f" SELECT y.id, '{ClockTarget.FIRST_RESPONSE}', 1, y.fr, {_plus(n, 'y.s')}, {_plus(n, 'y.s + y.fr')},"
             f" {_plus(n, 'y.s + 3 * y.fr / 4')}, CASE WHEN {new} THEN y.sla_paused_at END,"
-            f" CASE WHEN NOT {new} THEN {_plus(n, 'y.s + y.fr / 2')} END,"
+            # Answered halfway through the target, but never later than now.
+            f" CASE WHEN NOT {new} THEN {_plus(n, 'CASE WHEN y.s + y.fr / 2 < 0 THEN y.s + y.fr / 2 ELSE 0 END')} END,"
             f" CASE WHEN {new} AND y.g = 'B' THEN {_plus(n, 'y.s + 3 * y.fr / 4')} END,"
             f" NULL, NULL, y.level, NULL FROM ({middle}) y"
         )
