@@ -436,6 +436,9 @@ class Ticket(models.Model):
             ),
             models.Index(fields=["created_at", "escalation_count"], name="ticket_created_escalated"),
             models.Index(fields=["is_open", "assignee"], name="ticket_open_assignee"),
+            # The dashboard's backlog and agent load filtered by priority.
+            models.Index(fields=["is_open", "priority", "created_at"], name="ticket_open_priority_created"),
+            models.Index(fields=["is_open", "priority", "assignee"], name="ticket_open_priority_assignee"),
             # Lets the dashboard's compliance join read four columns instead of whole ticket rows.
             models.Index(fields=["id", "priority", "organization", "queue", "assignee"], name="ticket_report_dims"),
             models.Index(fields=["is_open", "sla_due_at", "id"], name="ticket_open_due"),
