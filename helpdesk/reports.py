@@ -49,7 +49,7 @@ COMPLIANCE_TARGETS = rollup.TARGETS
 MET_ON_TIME, BREACHED, SETTLED = rollup.MET_ON_TIME, rollup.BREACHED, rollup.SETTLED
 LATEST_BREACHES = 20
 DUE_SOON = timedelta(hours=1)
-DUE_SOON_LIMIT = 50
+DUE_SOON_LIMIT = 20
 AGENT_LOAD_LIMIT = 15
 
 # Open tickets by age: (key, label, younger than). The last bucket has no upper bound.
