@@ -17,7 +17,10 @@ from django.db.models import F
 
 from helpdesk import rollup, services
 from helpdesk.models import (
+    STAFF_ROLES,
     Category,
+    ClockTarget,
+    EventKind,
     Handoff,
     Message,
     Organization,
@@ -438,6 +441,23 @@ def _age(ticket, hours):
     SlaClock.objects.filter(ticket=ticket).update(
         **{name: F(name) - shift for name in ("started_at", "due_at", "warn_at", "paused_at", "met_at", "stopped_at")}
     )
+    # The first reply was met when the first agent reply was written, as the timeline now shows it;
+    # a reply after the due time was a breach.
+    first_reply = (
+        TicketEvent.objects.filter(ticket=ticket, kind=EventKind.REPLIED, actor__role__in=STAFF_ROLES)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    clock = SlaClock.objects.filter(ticket=ticket, target=ClockTarget.FIRST_RESPONSE, met_at__isnull=False).first()
+    if clock and first_reply:
+        late = first_reply > clock.due_at
+        SlaClock.objects.filter(pk=clock.pk).update(
+            met_at=first_reply,
+            breached_at=clock.due_at if late else None,
+            breached_level=clock.level if late else None,
+            warned_at=clock.warn_at if first_reply > clock.warn_at else None,
+        )
     SlaInterval.objects.filter(ticket=ticket).update(started_at=F("started_at") - shift, ended_at=F("ended_at") - shift)
     Handoff.objects.filter(ticket=ticket).update(
         created_at=F("created_at") - shift,
