@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 
 from . import reports
 from .agent_views import _dual, _wants_fragment
-from .forms_manager import DashboardFilterForm
+from .forms_manager import DEFAULT_PERIOD, DashboardFilterForm
 from .models import ClockTarget, Priority, Role
 
 TEMPLATE = "helpdesk/manager/dashboard.html"
@@ -43,7 +43,10 @@ def manager_required(view):
 def _filters(request):
     """The form and the report filters from the query string; rejected fields are flashed and ignored."""
     choices = reports.filter_choices()
-    form = DashboardFilterForm(request.GET, **choices)
+    data = request.GET.copy()
+    if not data.get("period"):
+        data["period"] = DEFAULT_PERIOD  # so the menu shows the period the figures are for
+    form = DashboardFilterForm(data, **choices)
     if not form.is_valid():
         for message in form.error_messages():
             messages.warning(request, message)

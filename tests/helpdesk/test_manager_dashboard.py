@@ -640,3 +640,8 @@ def test_the_agent_chart_shows_the_busiest_twenty_and_the_csv_everyone(manager_c
     assert "5 more agents with fewer measured targets are in the CSV." in html
     rows = read_csv(manager_client.get(EXPORT, {"section": "compliance"}))
     assert sum(1 for row in rows if row[0] == "Agent") == 25
+
+
+def test_the_period_menu_shows_the_default_period(manager_client):
+    html = manager_client.get(DASHBOARD).content.decode()
+    assert '<option value="30" selected>' in html
