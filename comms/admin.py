@@ -1,8 +1,16 @@
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TabbedTranslationAdmin
 
 from . import services
-from .models import DeliveryAttempt, OutboundMessage
+from .models import DeliveryAttempt, MessageTemplate, OutboundMessage
+from .services import render_template
+from .templating import TemplateKind, problems, samples, vocabulary
 
 
 class DeliveryAttemptInline(admin.TabularInline):
@@ -36,3 +44,54 @@ class OutboundMessageAdmin(admin.ModelAdmin):
     def retry_delivery(self, request, queryset):
         retried = sum(services.retry_message(request.user, m) for m in queryset)
         self.message_user(request, _("%(count)d messages queued again.") % {"count": retried}, messages.SUCCESS)
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(TabbedTranslationAdmin):
+    list_display = ("name", "kind", "slug", "category_slug", "is_active", "updated_at")
+    list_filter = ("kind", "is_active")
+    search_fields = ("name", "slug", "subject", "body")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("placeholders",)
+    change_form_template = "comms/admin/messagetemplate_change_form.html"
+
+    @admin.display(description=_("placeholders you can use"))
+    def placeholders(self, obj):
+        kind = obj.kind if obj and obj.pk else None
+        rows = sorted(vocabulary(kind).items()) if kind else []
+        if not rows:
+            return _("Save the template once with its kind to see the placeholders it may use.")
+        return format_html_join(
+            "", "<div><code>{{{{ {} }}}}</code> — {}</div>", ((name, desc) for name, (desc, _sample) in rows)
+        )
+
+    def get_urls(self):
+        preview = self.admin_site.admin_view(self.preview_view)
+        return [path("preview/", preview, name="comms_messagetemplate_preview"), *super().get_urls()]
+
+    def preview_view(self, request):
+        """The template as sent, from the form's unsaved fields, with sample data, in the chosen language."""
+        if request.method != "POST" or not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        kind = request.POST.get("kind", "")
+        language = request.POST.get("preview_language") or settings.LANGUAGE_CODE
+        codes = [code for code, _label in settings.LANGUAGES]
+        if language not in codes:
+            language = settings.LANGUAGE_CODE
+        template = MessageTemplate(kind=kind)
+        for field in ("subject", "body", "short_text"):
+            for code in codes:
+                name = f"{field}_{code.replace('-', '_')}"
+                setattr(template, name, request.POST.get(name, ""))
+        result = render_template(template, language=language, values=samples(kind))
+        used = result["language"].replace("-", "_")
+        issues = [
+            issue
+            for field in ("subject", "body", "short_text")
+            for issue in problems(kind, getattr(template, f"{field}_{used}", ""))
+        ]
+        return TemplateResponse(
+            request,
+            "comms/admin/messagetemplate_preview.html",
+            {"result": result, "asked": language, "issues": issues, "kind_known": kind in TemplateKind.VOCABULARY},
+        )

@@ -5,6 +5,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .templating import TemplateKind, problems
+
 
 class OutboundStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
@@ -89,3 +91,58 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self):
         return f"{self.message_id} {'ok' if self.succeeded else 'failed'}"
+
+
+class MessageTemplate(models.Model):
+    """Words of a message Firstline sends, edited by admins and translated per language.
+
+    Subject, body and the short text (SMS, push) are translated through
+    django-modeltranslation (comms/translation.py); placeholders come from
+    the kind's vocabulary (comms/templating.py) and are checked at save.
+    """
+
+    kind = models.CharField(_("kind"), max_length=30, choices=TemplateKind.CHOICES)
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    category_slug = models.SlugField(
+        _("ticket category"),
+        max_length=80,
+        blank=True,
+        help_text=_("For replies: offered on tickets of this category."),
+    )
+    subject = models.CharField(_("subject"), max_length=255)
+    body = models.TextField(_("body"))
+    short_text = models.CharField(_("short text (SMS, push)"), max_length=320, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from django.conf import settings
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        for field in ("subject", "body", "short_text"):
+            for code, _label in settings.LANGUAGES:
+                name = f"{field}_{code.replace('-', '_')}"
+                found = problems(self.kind, getattr(self, name, None))
+                if found:
+                    errors[name] = found
+        if errors:
+            raise ValidationError(errors)
+
+    def translated(self, field, language):
+        """(text, language used): the language's own text, or English when it has none."""
+        from django.conf import settings
+
+        own = getattr(self, f"{field}_{language.replace('-', '_')}", None)
+        if own:
+            return own, language
+        return getattr(self, f"{field}_{settings.MODELTRANSLATION_DEFAULT_LANGUAGE}", "") or "", "en"

@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from .models import DeliveryAttempt, OutboundChannel, OutboundMessage, OutboundStatus
+from .templating import render, render_subject
 
 logger = logging.getLogger(__name__)
 
@@ -157,3 +158,21 @@ def retry_message(actor, message):
     if updated:
         transaction.on_commit(lambda: _wake_worker(message.pk))
     return bool(updated)
+
+
+def render_template(template, *, language, values):
+    """A template rendered with plain `values` in `language`, English where that language has no text.
+
+    Returns a dict with `subject`, `body`, `short_text` and `language` (the one
+    actually used), so a caller can tell the agent before sending that the
+    customer's language was missing.
+    """
+    subject, used = template.translated("subject", language)
+    body, _used = template.translated("body", used)
+    short, _used = template.translated("short_text", used)
+    return {
+        "subject": render_subject(subject, values),
+        "body": render(body, values),
+        "short_text": render_subject(short, values),
+        "language": used,
+    }

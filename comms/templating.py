@@ -1,0 +1,115 @@
+"""Message templates' placeholders: a documented vocabulary per kind, and a renderer for plain data.
+
+An admin writes `{{ customer_name }}` and nothing else: no attributes, no
+filters, no tags. Rendering is a substitution of plain strings, never a
+template engine, so nothing an admin types can reach code or the database.
+"""
+
+import re
+
+from django.utils.translation import gettext_lazy as _
+
+PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+# Whatever still looks like template syntax once the placeholders are taken out.
+STRAY_SYNTAX = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
+
+# name -> (what it is, a sample value for previews)
+COMMON = {
+    "customer_name": (_("The customer's name"), "Ana García"),
+    "organization": (_("The customer's organization"), "Acme"),
+    "site_url": (_("The address of the helpdesk"), "https://help.example.com"),
+}
+TICKET = {
+    "ticket_ref": (_("The ticket's reference"), "FL-1042"),
+    "ticket_subject": (_("The ticket's subject"), "Cannot export invoices"),
+    "ticket_url": (_("The ticket's page on the portal"), "https://help.example.com/portal/tickets/FL-1042/"),
+    "agent_name": (_("The agent's name"), "Arun Frontline"),
+    "priority": (_("The ticket's priority"), "High"),
+    "status": (_("The ticket's status"), "Waiting on customer"),
+}
+INCIDENT = {
+    "incident_id": (_("The incident's reference"), "INC-0042"),
+    "incident_title": (_("The incident's title"), "Payments delayed"),
+    "severity": (_("The incident's severity"), "P1"),
+    "affected_systems": (_("The systems affected"), "Checkout, invoices"),
+    "next_update_time": (_("When the next update is due"), "14:30 UTC"),
+    "status_page_url": (_("The public status page"), "https://help.example.com/status/"),
+}
+MAINTENANCE = {
+    "maintenance_title": (_("The maintenance window's title"), "Database upgrade"),
+    "window_start": (_("When the window starts"), "Saturday 02:00 UTC"),
+    "window_end": (_("When the window ends"), "Saturday 04:00 UTC"),
+    "affected_systems": (_("The systems affected"), "Reporting"),
+}
+ESCALATION = {
+    "from_level": (_("The level the ticket came from"), "L1 · Frontline"),
+    "to_level": (_("The level it went to"), "L2 · Technical"),
+    "reason": (_("Why it was escalated"), "Export fails for every user"),
+}
+SURVEY = {
+    "survey_url": (_("The survey link"), "https://help.example.com/feedback/abc123/"),
+    "expires_on": (_("When the link expires"), "2 December 2026"),
+}
+
+
+class TemplateKind:
+    """Kinds of message and the placeholders each may use (labels are for admin choices)."""
+
+    CHOICES = [
+        ("ticket_ack", _("Ticket acknowledgement")),
+        ("reply", _("Reply to a customer")),
+        ("status_update", _("Status update")),
+        ("resolution", _("Resolution")),
+        ("escalation_notice", _("Escalation notice")),
+        ("incident_alert", _("Incident alert")),
+        ("incident_update", _("Incident update")),
+        ("maintenance_notice", _("Maintenance notice")),
+        ("executive_summary", _("Executive summary")),
+        ("survey_invitation", _("Survey invitation")),
+        ("internal_alert", _("Internal alert")),
+    ]
+    VOCABULARY = {
+        "ticket_ack": {**COMMON, **TICKET},
+        "reply": {**COMMON, **TICKET},
+        "status_update": {**COMMON, **TICKET},
+        "resolution": {**COMMON, **TICKET},
+        "escalation_notice": {**COMMON, **TICKET, **ESCALATION},
+        "incident_alert": {**COMMON, **INCIDENT},
+        "incident_update": {**COMMON, **INCIDENT},
+        "maintenance_notice": {**COMMON, **MAINTENANCE},
+        "executive_summary": {**COMMON, **INCIDENT},
+        "survey_invitation": {**COMMON, **TICKET, **SURVEY},
+        "internal_alert": {**TICKET, **INCIDENT, "site_url": COMMON["site_url"]},
+    }
+
+
+def vocabulary(kind):
+    return TemplateKind.VOCABULARY.get(kind, {})
+
+
+def problems(kind, text):
+    """What is wrong with `text` for `kind`: unknown placeholders and stray template syntax, as messages."""
+    if not text:
+        return []
+    allowed = vocabulary(kind)
+    found = []
+    unknown = sorted({name for name in PLACEHOLDER.findall(text) if name not in allowed})
+    for name in unknown:
+        found.append(_("“{{ %(name)s }}” is not a placeholder of this kind of message.") % {"name": name})
+    if STRAY_SYNTAX.search(PLACEHOLDER.sub("", text)):
+        found.append(_("Only plain placeholders such as {{ customer_name }} are allowed: no dots, filters or tags."))
+    return found
+
+
+def render(text, values):
+    """`text` with each placeholder replaced by its value as plain text (missing ones by nothing)."""
+    return PLACEHOLDER.sub(lambda match: str(values.get(match.group(1), "")), text or "")
+
+
+def render_subject(text, values):
+    """A subject on one line: line breaks in the values can never start a new mail header."""
+    return " ".join(render(text, values).split())[:255]
+
+
+def samples(kind):
+    return {name: str(sample) for name, (_description, sample) in vocabulary(kind).items()}
