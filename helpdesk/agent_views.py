@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +22,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
-from . import clocks, escalation, services
+from comms.models import MessageTemplate
+
+from . import clocks, escalation, replies, services
 from .access import agent_required, get_ticket_for_agent
 from .counts import breaching_horizon, queue_counts
 from .forms import (
@@ -231,6 +233,14 @@ def ticket_detail(request, ref):
     if target in DETAIL_PARTIALS:
         context = _detail_context(ticket)
         return _dual(render(request, f"{DETAIL_TEMPLATE}#{target}", context))
+    slug = request.GET.get("template")
+    if slug:
+        # Without JavaScript, a chosen reply template arrives as ?template=… and fills the composer.
+        template = MessageTemplate.objects.filter(slug=slug, kind="reply", is_active=True).first()
+        if template is not None:
+            body, _language = replies.render_reply(template, ticket, request.user)
+            form = ReplyForm(initial={"body": body, "seen_event_id": services.latest_event_id(ticket)})
+            return _render_detail(request, ticket, reply_form=form)
     return _render_detail(request, ticket)
 
 
@@ -407,3 +417,34 @@ def ticket_sla(request, ref):
     ticket = get_ticket_for_agent(request.user, ref)
     context = {"ticket": ticket, "explanation": clocks.explain(ticket), "now": timezone.now()}
     return render(request, "helpdesk/ticket_sla.html", context)
+
+
+# --- reply templates --------------------------------------------------------------------------
+
+
+@agent_required
+@require_GET
+def ticket_templates(request, ref):
+    """The reply templates that fit this ticket, searchable by name (an HTMX list)."""
+    ticket = get_ticket_for_agent(request.user, ref)
+    context = {"ticket": ticket, "templates": replies.templates_for(ticket, request.GET.get("q", ""))}
+    return render(request, "helpdesk/ticket_templates.html", context)
+
+
+@agent_required
+@require_GET
+def ticket_template_use(request, ref, slug):
+    """A template rendered for this ticket in the customer's language, put in the composer after any draft."""
+    ticket = get_ticket_for_agent(request.user, ref)
+    template = get_object_or_404(MessageTemplate, slug=slug, kind="reply", is_active=True)
+    text, language = replies.render_reply(template, ticket, request.user)
+    draft = request.GET.get("body", "").rstrip()
+    if not request.htmx:
+        return redirect(f"{reverse('helpdesk:ticket-detail', args=[ref])}?template={slug}")
+    context = {
+        "ticket": ticket,
+        "body": f"{draft}\n\n{text}" if draft else text,
+        "fallback": language != ticket.language,
+        "language_label": dict(settings.LANGUAGES).get(ticket.language, ticket.language),
+    }
+    return render(request, "helpdesk/ticket_composer_body.html", context)

@@ -17,4 +17,6 @@ urlpatterns = [
     path("tickets/<str:ref>/acknowledge/", views.ticket_acknowledge, name="ticket-acknowledge"),
     path("tickets/<str:ref>/escalation-request/", views.ticket_answer_escalation, name="ticket-answer-escalation"),
     path("tickets/<str:ref>/sla/", views.ticket_sla, name="ticket-sla"),
+    path("tickets/<str:ref>/templates/", views.ticket_templates, name="ticket-templates"),
+    path("tickets/<str:ref>/templates/<slug:slug>/", views.ticket_template_use, name="ticket-template-use"),
 ]

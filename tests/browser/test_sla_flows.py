@@ -89,3 +89,29 @@ def test_manager_filters_the_dashboard_by_tier_and_opens_a_breaching_ticket(live
     soon.get_by_role("link", name=mine.ref).click()
     expect(page.get_by_role("heading", name=re.compile("Checkout down for Acme"))).to_be_visible()
     expect(page.locator(".sla-panel")).to_contain_text("First reply due in")
+
+
+def test_agent_sends_a_spanish_template_reply_in_one_click(live_server, page, login, people):
+    from comms.defaults import install_default_templates
+
+    install_default_templates()
+    alice = people["alice"]
+    alice.language = "es"
+    alice.save(update_fields=["language"])
+    ticket = services.create_ticket(
+        alice, requester=alice, subject="No puedo exportar", description="Se queda cargando."
+    )
+
+    login("agent1")
+    page.goto(f"{live_server.url}/agent/tickets/{ticket.ref}/")
+    page.get_by_text("Insert a reply template").click()
+    page.get_by_role("link", name="Ask for more details").click()
+    message = page.get_by_label("Message")
+    expect(message).to_have_value(re.compile("Para encontrar la causa rápido"))
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.locator("#ticket-timeline")).to_contain_text("Para encontrar la causa rápido")
+
+    page.context.clear_cookies()
+    login("alice")
+    page.goto(f"{live_server.url}/portal/tickets/{ticket.ref}/")
+    expect(page.locator("#portal-conversation")).to_contain_text("Para encontrar la causa rápido")

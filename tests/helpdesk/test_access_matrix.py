@@ -45,6 +45,8 @@ MATRIX = [
     ("post", "/agent/tickets/{ref}/acknowledge/", [LOGIN, 404, 404, 302, 302, 302]),
     ("post", "/agent/tickets/{ref}/escalation-request/", [LOGIN, 404, 404, 200, 200, 200]),
     ("get", "/agent/tickets/{ref}/sla/", [LOGIN, 404, 404, 200, 200, 200]),
+    ("get", "/agent/tickets/{ref}/templates/", [LOGIN, 404, 404, 200, 200, 200]),
+    ("get", "/agent/tickets/{ref}/templates/no-such-template/", [LOGIN, 404, 404, 404, 404, 404]),
     ("post", "/portal/tickets/{ref}/escalate/", [LOGIN, 302, 404, 404, 404, 404]),
     ("get", "/attachments/{public_attachment}/report.txt", [LOGIN, 200, 404, 200, 200, 200]),
     ("get", "/attachments/{internal_attachment}/notes.txt", [LOGIN, 404, 404, 200, 200, 200]),
