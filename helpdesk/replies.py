@@ -33,7 +33,7 @@ def ticket_values(ticket, agent):
         "ticket_ref": ticket.ref,
         "ticket_subject": ticket.subject,
         "ticket_url": f"{site}{ticket.get_portal_url()}",
-        "agent_name": agent.display_name,
+        "agent_name": agent.display_name if agent else "",
         "priority": str(Priority(ticket.priority).label),
         "status": str(Status(ticket.status).label),
     }

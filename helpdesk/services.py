@@ -31,6 +31,7 @@ from .models import (
     TicketEvent,
     User,
 )
+from .replies import ticket_values
 from .text import render_markdown
 from .timeline import (  # noqa: F401 - the refusals are part of this module's interface
     TICKET_SLA_FIELDS,
@@ -38,6 +39,7 @@ from .timeline import (  # noqa: F401 - the refusals are part of this module's i
     StaleReply,
     TicketConflict,
     email,
+    email_from_template,
     record_event,
     tickets_changed,
     touch,
@@ -100,12 +102,14 @@ def _save_attachments(message, files):
 
 
 def _notify_created(ticket):
-    email(
+    email_from_template(
         ticket.requester,
         key=f"ticket:{ticket.pk}:created:user:{ticket.requester_id}",
-        template="ticket_created",
-        context={"ticket": ticket},
+        slug="ticket-received",
+        values=ticket_values(ticket, None),
         reference=ticket.ref,
+        fallback="ticket_created",
+        context={"ticket": ticket},
     )
 
 

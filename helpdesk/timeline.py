@@ -85,3 +85,29 @@ def email(user, *, key, template, context, reference):
         recipient_user_id=user.pk,
         reference=reference,
     )
+
+
+def email_from_template(user, *, key, slug, values, reference, fallback, context):
+    """Write the admin-edited template `slug` to the outbox in the recipient's language.
+
+    Until an admin has that template (or while it is switched off), the
+    built-in text `fallback` (a Django template pair) is sent instead.
+    """
+    from comms.models import MessageTemplate
+    from comms.services import render_template
+
+    if not user or not user.email:
+        return
+    template = MessageTemplate.objects.filter(slug=slug, is_active=True).first()
+    if template is None:
+        email(user, key=key, template=fallback, context=context, reference=reference)
+        return
+    rendered = render_template(template, language=user.language or settings.LANGUAGE_CODE, values=values)
+    queue_email(
+        key=key,
+        to=user.email,
+        subject=rendered["subject"],
+        body=rendered["body"],
+        recipient_user_id=user.pk,
+        reference=reference,
+    )

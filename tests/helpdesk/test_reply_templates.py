@@ -91,3 +91,21 @@ def test_customers_cannot_reach_the_templates(templates, client, alice):
     ticket = spanish_ticket(alice)
     client.force_login(alice)
     assert client.get(reverse("helpdesk:ticket-templates", args=[ticket.ref])).status_code == 404
+
+
+def test_the_acknowledgement_email_uses_the_admins_template_in_the_customers_language(templates, alice, run_on_commit):
+    from comms.models import OutboundMessage
+
+    with run_on_commit():
+        ticket = spanish_ticket(alice)
+    sent = OutboundMessage.objects.get(idempotency_key=f"ticket:{ticket.pk}:created:user:{alice.pk}")
+    assert sent.subject == f"[{ticket.ref}] Hemos recibido su solicitud: No puedo exportar"
+    assert f"/portal/tickets/{ticket.ref}/" in sent.body
+
+
+def test_without_the_template_the_built_in_acknowledgement_is_sent(db, alice, run_on_commit):
+    from comms.models import OutboundMessage
+
+    with run_on_commit():
+        ticket = services.create_ticket(alice, requester=alice, subject="Export", description="Spins")
+    assert OutboundMessage.objects.get(reference=ticket.ref).subject.startswith(f"[{ticket.ref}]")
