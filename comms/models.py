@@ -53,6 +53,8 @@ class OutboundMessage(models.Model):
     # A free-form label tying the row to what caused it (e.g. "FL-1042"), so
     # an agent can see a ticket's deliveries without comms knowing tickets.
     reference = models.CharField(max_length=64, blank=True, db_index=True)
+    # Emails with the same thread answer one another in the customer's mail program (In-Reply-To).
+    thread = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=10, choices=OutboundStatus.choices, default=OutboundStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     max_attempts = models.PositiveSmallIntegerField(default=6)

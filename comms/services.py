@@ -5,14 +5,17 @@ periodic sweep (`deliver_due`) picks up anything a lost task left behind, and
 the row's state change guards against a duplicated one.
 """
 
+import hashlib
 import logging
 from datetime import timedelta
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.text import slugify
 
 from .models import DeliveryAttempt, OutboundChannel, OutboundMessage, OutboundStatus
 from .templating import render, render_subject
@@ -29,7 +32,7 @@ def retry_delay(attempts):
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 120))
 
 
-def queue_email(*, key, to, subject, body, recipient_user_id=None, reference=""):
+def queue_email(*, key, to, subject, body, recipient_user_id=None, reference="", thread=""):
     """Write one email to the outbox, once per key, and wake the worker.
 
     Calling it again with the same key returns the existing row and sends
@@ -42,6 +45,7 @@ def queue_email(*, key, to, subject, body, recipient_user_id=None, reference="")
         "subject": subject[:255],
         "body": body,
         "reference": reference[:64],
+        "thread": thread[:64],
     }
     try:
         with transaction.atomic():
@@ -72,6 +76,7 @@ def queue_emails(emails):
             subject=item["subject"][:255],
             body=item["body"],
             reference=item.get("reference", "")[:64],
+            thread=item.get("thread", "")[:64],
             next_attempt_at=now,
             created_at=now,
         )
@@ -130,6 +135,22 @@ def deliver_message(message_id, *, now=None):
     return True
 
 
+def mail_domain():
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+
+
+def email_headers(message):
+    """Message-ID fixed per outbox row, so a retried send is recognised as the same mail; In-Reply-To
+    and References name the thread, so a ticket's mails group in one conversation."""
+    domain = mail_domain()
+    digest = hashlib.sha256(message.idempotency_key.encode()).hexdigest()[:24]
+    headers = {"Message-ID": f"<{digest}.{message.pk}@{domain}>", "X-Firstline-Key": message.idempotency_key}
+    if message.thread:
+        root = f"<thread.{slugify(message.thread) or 'x'}@{domain}>"
+        headers.update({"In-Reply-To": root, "References": root})
+    return headers
+
+
 def _send(message):
     if message.channel == OutboundChannel.EMAIL:
         EmailMessage(
@@ -137,7 +158,7 @@ def _send(message):
             body=message.body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[message.recipient],
-            headers={"X-Firstline-Key": message.idempotency_key},
+            headers=email_headers(message),
         ).send(fail_silently=False)
         return
     raise ValueError(f"No sender for channel {message.channel!r}")

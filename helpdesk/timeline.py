@@ -84,6 +84,7 @@ def email(user, *, key, template, context, reference):
         body=body,
         recipient_user_id=user.pk,
         reference=reference,
+        thread=reference,
     )
 
 
@@ -110,4 +111,5 @@ def email_from_template(user, *, key, slug, values, reference, fallback, context
         body=rendered["body"],
         recipient_user_id=user.pk,
         reference=reference,
+        thread=reference,
     )

@@ -127,3 +127,25 @@ def test_deliver_task_twice_sends_once(mailoutbox, monkeypatch):
     tasks.deliver_message(message.pk)
     tasks.deliver_message(message.pk)
     assert len(mailoutbox) == 1
+
+
+def test_a_tickets_emails_thread_together_and_a_retry_keeps_its_message_id(settings, broken_smtp):
+    first = queue(key="ticket:1:created:user:1", thread="FL-1001")
+    second = queue(key="ticket:1:message:5:user:1", thread="FL-1001")
+    services.deliver_message(first.pk)  # refused by the broken server: retried later
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    later = timezone.now() + timedelta(hours=1)
+    services.deliver_message(first.pk, now=later)
+    services.deliver_message(second.pk, now=later)
+    sent = {m.extra_headers["X-Firstline-Key"]: m.message() for m in mail.outbox}
+    one, two = sent["ticket:1:created:user:1"], sent["ticket:1:message:5:user:1"]
+    assert one["In-Reply-To"] == two["In-Reply-To"] == one["References"]
+    assert one["Message-ID"] != two["Message-ID"]
+    assert one["Message-ID"] == services.email_headers(OutboundMessage.objects.get(pk=first.pk))["Message-ID"]
+
+
+def test_an_email_without_a_thread_starts_none(settings):
+    message = queue(key="sla:warning:x:user:1")
+    services.deliver_message(message.pk)
+    sent = mail.outbox[0].message()
+    assert sent["In-Reply-To"] is None and sent["Message-ID"].endswith("@localhost>")
