@@ -19,6 +19,16 @@ class OutboundChannel(models.TextChoices):
     EMAIL = "email", _("Email")
 
 
+class ContactChannel(models.TextChoices):
+    """Ways a customer can be reached; a tier's allowed channels use the same names."""
+
+    EMAIL = "email", _("Email")
+    PORTAL = "portal", _("Portal inbox")
+    SMS = "sms", _("Text message (SMS)")
+    PHONE = "phone", _("Phone call")
+    PUSH = "push", _("Push notification")
+
+
 class OutboundMessageQuerySet(models.QuerySet):
     def due(self, now):
         """Rows a delivery sweep should attempt now.

@@ -1,10 +1,15 @@
 """Forms: parse and validate input before any service runs."""
 
+import re
+import zoneinfo
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from comms.models import ContactChannel
 
 from .models import Category, Priority, Queue, Status, SupportLevel, User
 from .services import allowed_content_type, clean_filename
@@ -352,3 +357,42 @@ class EscalationRequestForm(forms.Form):
         if not reason:
             raise ValidationError(_("Tell us why the ticket needs escalating."), code="required")
         return reason
+
+
+PHONE = re.compile(r"^\+[1-9][0-9 ]{6,18}$")
+
+
+class ContactPreferencesForm(forms.Form):
+    """How a customer wants to hear from us: language, time zone, channels and phone."""
+
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    time_zone = forms.ChoiceField(label=_("Time zone"))
+    preferred_channel = forms.ChoiceField(label=_("Preferred channel"))
+    backup_channel = forms.ChoiceField(label=_("Backup channel"), required=False)
+    phone = forms.CharField(
+        label=_("Phone"), required=False, max_length=20, help_text=_("International format, e.g. +34 600 123 456.")
+    )
+
+    def __init__(self, *args, tier, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = set(tier.allowed_channels or []) | {ContactChannel.EMAIL, ContactChannel.PORTAL}
+        channels = [(value, label) for value, label in ContactChannel.choices if value in allowed]
+        self.fields["preferred_channel"].choices = channels
+        self.fields["backup_channel"].choices = [("", _("None"))] + channels
+        self.fields["time_zone"].choices = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+    def clean_phone(self):
+        phone = " ".join(self.cleaned_data["phone"].split())
+        if phone and not PHONE.match(phone):
+            raise ValidationError(_("Write the number with its country code, e.g. +34 600 123 456."), code="phone")
+        return phone
+
+    def clean(self):
+        data = super().clean()
+        preferred, backup = data.get("preferred_channel"), data.get("backup_channel")
+        if preferred and backup == preferred:
+            self.add_error("backup_channel", _("The backup channel must differ from the preferred one."))
+        needs_phone = {ContactChannel.SMS, ContactChannel.PHONE} & {preferred, backup}
+        if needs_phone and not data.get("phone") and "phone" not in self.errors:
+            self.add_error("phone", _("Text messages and calls need a phone number."))
+        return data

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -11,7 +12,7 @@ from django_htmx.http import trigger_client_event
 
 from . import escalation, services
 from .access import customer_required, get_ticket_for_customer
-from .forms import EscalationRequestForm, ReplyForm, TicketCreateForm
+from .forms import ContactPreferencesForm, EscalationRequestForm, ReplyForm, TicketCreateForm
 from .models import DONE_STATUSES, OPEN_STATUSES, Ticket, TicketEvent
 
 PORTAL_FILTERS = {"open": OPEN_STATUSES, "closed": DONE_STATUSES}
@@ -148,3 +149,24 @@ def ticket_escalate(request, ref):
         for error in (error for errors in form.errors.values() for error in errors):
             messages.error(request, error)
     return redirect(ticket.get_portal_url())
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def preferences(request):
+    """How the customer wants to hear from us."""
+    user = request.user
+    initial = {
+        "language": user.language,
+        "time_zone": user.time_zone,
+        "preferred_channel": user.preferred_channel,
+        "backup_channel": user.backup_channel,
+        "phone": user.phone,
+    }
+    form = ContactPreferencesForm(request.POST or None, initial=initial, tier=user.organization.tier)
+    if request.method == "POST" and form.is_valid():
+        services.update_contact_preferences(user, user, **form.cleaned_data)
+        translation.activate(user.language)
+        messages.success(request, _("Your preferences are saved."))
+        return redirect("portal:preferences")
+    return render(request, "helpdesk/portal/preferences_form.html", {"form": form})

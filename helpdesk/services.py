@@ -486,3 +486,16 @@ def answer_escalation_request(actor, ticket, *, answer, escalate_to=None, packag
             ticket, actor, EventKind.ESCALATION_ANSWERED, at=now, is_public=True, data={"escalated": bool(escalate_to)}
         )
     return request
+
+
+def update_contact_preferences(actor, user, *, language, time_zone, preferred_channel, backup_channel, phone):
+    """A customer's own language, time zone, channels and phone; used by every later message to them."""
+    if actor.pk != user.pk and not actor.is_agent:
+        raise NotAllowed(_("You can only change your own preferences."))
+    user.language = language
+    user.time_zone = time_zone
+    user.preferred_channel = preferred_channel
+    user.backup_channel = backup_channel
+    user.phone = phone
+    user.save(update_fields=["language", "time_zone", "preferred_channel", "backup_channel", "phone"])
+    return user

@@ -7,6 +7,7 @@ app_name = "portal"
 urlpatterns = [
     path("", views.ticket_list, name="ticket-list"),
     path("tickets/new/", views.ticket_create, name="ticket-create"),
+    path("preferences/", views.preferences, name="preferences"),
     path("tickets/<str:ref>/", views.ticket_detail, name="ticket-detail"),
     path("tickets/<str:ref>/reply/", views.ticket_reply, name="ticket-reply"),
     path("tickets/<str:ref>/close/", views.ticket_close, name="ticket-close"),

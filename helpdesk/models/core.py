@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from comms.models import ContactChannel
+
 
 class Role(models.TextChoices):
     CUSTOMER = "customer", _("Customer")
@@ -135,6 +137,13 @@ class User(AbstractUser):
     languages = models.JSONField(
         _("languages spoken"), default=list, blank=True, help_text=_("Language codes, for agents.")
     )
+    phone = models.CharField(
+        _("phone"), max_length=20, blank=True, help_text=_("International format, e.g. +34 600 123 456.")
+    )
+    preferred_channel = models.CharField(
+        _("preferred channel"), max_length=10, choices=ContactChannel.choices, default=ContactChannel.EMAIL
+    )
+    backup_channel = models.CharField(_("backup channel"), max_length=10, choices=ContactChannel.choices, blank=True)
 
     objects = UserManager()
 

@@ -27,6 +27,7 @@ MATRIX = [
     ("get", "/accounts/login/", [200, 302, 302, 302, 302, 302]),
     ("get", "/portal/", [LOGIN, 200, 200, 404, 404, 404]),
     ("get", "/portal/tickets/new/", [LOGIN, 200, 200, 404, 404, 404]),
+    ("get", "/portal/preferences/", [LOGIN, 200, 200, 404, 404, 404]),
     ("get", "/portal/tickets/{ref}/", [LOGIN, 200, 404, 404, 404, 404]),
     ("get", "/portal/tickets/FL-99999/", [LOGIN, 404, 404, 404, 404, 404]),
     ("post", "/portal/tickets/{ref}/reply/", [LOGIN, 302, 404, 404, 404, 404]),
