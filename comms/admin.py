@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TabbedTranslationAdmin
 
 from . import services
-from .models import DeliveryAttempt, MessageTemplate, OutboundMessage
+from .models import ChannelRule, DeliveryAttempt, MessageTemplate, OutboundMessage
 from .services import render_template
 from .templating import TemplateKind, problems, samples, vocabulary
 
@@ -95,3 +95,8 @@ class MessageTemplateAdmin(TabbedTranslationAdmin):
             "comms/admin/messagetemplate_preview.html",
             {"result": result, "asked": language, "issues": issues, "kind_known": kind in TemplateKind.VOCABULARY},
         )
+
+
+@admin.register(ChannelRule)
+class ChannelRuleAdmin(admin.ModelAdmin):
+    list_display = ("severity", "channels", "add_preferred", "add_backup")

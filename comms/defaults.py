@@ -4,7 +4,7 @@ Languages without a text fall back to English when rendered (and the agent is
 told). Running `install_default_templates` again never overwrites an edit.
 """
 
-from .models import MessageTemplate
+from .models import ChannelRule, MessageTemplate
 
 # slug: (kind, name, {language: (subject, body)})
 TEMPLATES = {
@@ -119,4 +119,25 @@ def install_default_templates():
         template.full_clean()
         template.save()
         created += 1
+    return created
+
+
+# Seed 000's channel matrix: the more severe, the more channels.
+CHANNEL_RULES = {
+    "p1": (["phone", "sms", "email", "portal"], True, True),
+    "p2": (["sms", "email", "portal"], True, False),
+    "p3": (["email", "portal"], True, False),
+    "p4": (["email", "portal"], False, False),
+    "routine": (["email", "portal"], False, False),
+}
+
+
+def install_default_channel_rules():
+    """Create the channel rules that do not exist yet; returns how many were created."""
+    created = 0
+    for severity, (channels, preferred, backup) in CHANNEL_RULES.items():
+        _rule, made = ChannelRule.objects.get_or_create(
+            severity=severity, defaults={"channels": channels, "add_preferred": preferred, "add_backup": backup}
+        )
+        created += made
     return created

@@ -158,3 +158,37 @@ class MessageTemplate(models.Model):
         if own:
             return own, language
         return getattr(self, f"{field}_{settings.MODELTRANSLATION_DEFAULT_LANGUAGE}", "") or "", "en"
+
+
+class Severity(models.TextChoices):
+    P1 = "p1", _("P1 · critical")
+    P2 = "p2", _("P2 · high")
+    P3 = "p3", _("P3 · medium")
+    P4 = "p4", _("P4 · low")
+    ROUTINE = "routine", _("Routine")
+
+
+class ChannelRule(models.Model):
+    """Which channels a message of a severity goes out on; the tier and the customer narrow it down."""
+
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, unique=True)
+    channels = models.JSONField(_("channels"), default=list, help_text=_("In order, for example: sms, email, portal."))
+    add_preferred = models.BooleanField(_("add the customer's preferred channel"), default=True)
+    add_backup = models.BooleanField(_("add the customer's backup channel"), default=False)
+
+    class Meta:
+        ordering = ["severity"]
+        verbose_name = _("channel rule")
+        verbose_name_plural = _("channel rules")
+
+    def __str__(self):
+        return self.get_severity_display()
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        unknown = [c for c in self.channels or [] if c not in ContactChannel.values]
+        if not isinstance(self.channels, list) or unknown:
+            raise ValidationError(
+                {"channels": _("Unknown channels: %(names)s.") % {"names": ", ".join(map(str, unknown)) or "?"}}
+            )

@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
-from .models import DeliveryAttempt, OutboundChannel, OutboundMessage, OutboundStatus
+from .models import ChannelRule, ContactChannel, DeliveryAttempt, OutboundChannel, OutboundMessage, OutboundStatus
 from .templating import render, render_subject
 
 logger = logging.getLogger(__name__)
@@ -197,3 +197,21 @@ def render_template(template, *, language, values):
         "short_text": render_subject(short, values),
         "language": used,
     }
+
+
+def choose_channels(*, severity, allowed, preferred="", backup=""):
+    """The channels a message goes out on, in order, without repeats.
+
+    The severity's rule (admin data) names its channels and whether the
+    customer's preferred and backup channels are added; the tier's `allowed`
+    channels limit them all (email and the portal inbox are always allowed).
+    With no rule, email and the portal inbox.
+    """
+    rule = ChannelRule.objects.filter(severity=severity).first()
+    wanted = list(rule.channels) if rule else [ContactChannel.EMAIL, ContactChannel.PORTAL]
+    if rule and rule.add_preferred and preferred:
+        wanted.insert(0, preferred)
+    if rule and rule.add_backup and backup:
+        wanted.append(backup)
+    permitted = set(allowed or []) | {ContactChannel.EMAIL, ContactChannel.PORTAL}
+    return [channel for channel in dict.fromkeys(wanted) if channel in permitted]

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import F
 
-from comms.defaults import install_default_templates
+from comms.defaults import install_default_channel_rules, install_default_templates
 from helpdesk import rollup, services
 from helpdesk.models import (
     STAFF_ROLES,
@@ -341,6 +341,7 @@ def seed_configuration():
     # Tiers, calendar, SLA policy and escalation rules (idempotent; setup_sla does the same).
     install_defaults()
     install_default_templates()
+    install_default_channel_rules()
     for name, tier in ORGANIZATIONS:
         Organization.objects.get_or_create(name=name, defaults={"tier": ServiceTier.objects.get(name=tier)})
     for name in TEAMS:
