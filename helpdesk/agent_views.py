@@ -22,7 +22,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
-from comms.models import MessageTemplate
+from comms import services as comms_services
+from comms.models import MessageTemplate, OutboundMessage
 
 from . import clocks, escalation, replies, services
 from .access import agent_required, get_ticket_for_agent
@@ -41,6 +42,7 @@ from .forms import (
 from .models import Priority, Status, SupportLevel, Ticket, TicketEvent, User
 
 RESOLVED_WINDOW = timedelta(days=7)
+DELIVERY_LIMIT = 50
 FILTERS = ("status", "priority", "queue", "level", "category", "assignee")
 LIST_TEMPLATE = "helpdesk/ticket_list.html"
 DETAIL_TEMPLATE = "helpdesk/ticket_detail.html"
@@ -448,3 +450,36 @@ def ticket_template_use(request, ref, slug):
         "language_label": dict(settings.LANGUAGES).get(ticket.language, ticket.language),
     }
     return render(request, "helpdesk/ticket_composer_body.html", context)
+
+
+# --- deliveries -----------------------------------------------------------------------------------
+
+
+def _deliveries(ticket):
+    return list(OutboundMessage.objects.for_reference(ticket.ref).order_by("-created_at", "-pk")[:DELIVERY_LIMIT])
+
+
+@agent_required
+@require_GET
+def ticket_deliveries(request, ref):
+    """Every message sent about this ticket, with its delivery state: loaded on demand."""
+    ticket = get_ticket_for_agent(request.user, ref)
+    return render(request, "helpdesk/ticket_deliveries.html", {"ticket": ticket, "deliveries": _deliveries(ticket)})
+
+
+@agent_required
+@require_POST
+def ticket_delivery_retry(request, ref, pk):
+    """Send a failed message about this ticket again."""
+    ticket = get_ticket_for_agent(request.user, ref)
+    message = get_object_or_404(OutboundMessage.objects.for_reference(ticket.ref), pk=pk)
+    if comms_services.retry_message(request.user, message):
+        messages.success(request, _("The message will be sent again."))
+    else:
+        messages.info(request, _("Only a message that failed can be sent again."))
+    if not request.htmx:
+        return redirect("helpdesk:ticket-detail", ref=ref)
+    html = render_to_string(
+        "helpdesk/ticket_deliveries.html", {"ticket": ticket, "deliveries": _deliveries(ticket)}, request
+    )
+    return HttpResponse(html + render_to_string("includes/messages.html", request=request))

@@ -18,5 +18,7 @@ urlpatterns = [
     path("tickets/<str:ref>/escalation-request/", views.ticket_answer_escalation, name="ticket-answer-escalation"),
     path("tickets/<str:ref>/sla/", views.ticket_sla, name="ticket-sla"),
     path("tickets/<str:ref>/templates/", views.ticket_templates, name="ticket-templates"),
+    path("tickets/<str:ref>/deliveries/", views.ticket_deliveries, name="ticket-deliveries"),
+    path("tickets/<str:ref>/deliveries/<int:pk>/retry/", views.ticket_delivery_retry, name="ticket-delivery-retry"),
     path("tickets/<str:ref>/templates/<slug:slug>/", views.ticket_template_use, name="ticket-template-use"),
 ]

@@ -47,6 +47,7 @@ MATRIX = [
     ("post", "/agent/tickets/{ref}/escalation-request/", [LOGIN, 404, 404, 200, 200, 200]),
     ("get", "/agent/tickets/{ref}/sla/", [LOGIN, 404, 404, 200, 200, 200]),
     ("get", "/agent/tickets/{ref}/templates/", [LOGIN, 404, 404, 200, 200, 200]),
+    ("get", "/agent/tickets/{ref}/deliveries/", [LOGIN, 404, 404, 200, 200, 200]),
     ("get", "/agent/tickets/{ref}/templates/no-such-template/", [LOGIN, 404, 404, 404, 404, 404]),
     ("post", "/portal/tickets/{ref}/escalate/", [LOGIN, 302, 404, 404, 404, 404]),
     ("get", "/attachments/{public_attachment}/report.txt", [LOGIN, 200, 404, 200, 200, 200]),
