@@ -44,6 +44,7 @@ def violations(page):
         ("alice", "/portal/"),
         ("alice", "/portal/tickets/{ref}/"),
         ("alice", "/portal/tickets/new/"),
+        ("alice", "/portal/preferences/"),
     ],
 )
 def test_page_has_no_serious_accessibility_violation(live_server, page, login, world, user, path):
