@@ -406,7 +406,7 @@ def recompute_open_tickets(policy, *, actor=None):
     return changed
 
 
-def bulk_status_change(old_statuses, now):
+def bulk_status_change(old_statuses, new, now):
     """Clock effects of one new status given to many tickets ({pk: old status}), after the UPDATE.
 
     Pausing and resolving are done set-wise here. Returns {"status": [pks]}: the
@@ -416,7 +416,6 @@ def bulk_status_change(old_statuses, now):
 
     if not old_statuses:
         return {}
-    new = Ticket.objects.filter(pk__in=list(old_statuses)[:1]).values_list("status", flat=True).first()
     pause, done, one_by_one = [], [], []
     for pk, old in old_statuses.items():
         if old in PAUSED_STATUSES and new not in PAUSED_STATUSES or old in DONE_STATUSES and new not in DONE_STATUSES:

@@ -416,6 +416,7 @@ def bulk_update_tickets(actor, ticket_ids, *, assignee=None, unassign=False, sta
             actor,
             now,
             old_statuses=dict(status_rows) if status is not None else {},
+            new_status=status,
             priority_changed=priority_changed if priority is not None else [],
         )
         TicketEvent.objects.bulk_create(events)
@@ -424,11 +425,11 @@ def bulk_update_tickets(actor, ticket_ids, *, assignee=None, unassign=False, sta
     return len(changed)
 
 
-def _bulk_clock_effects(actor, now, *, old_statuses, priority_changed):
+def _bulk_clock_effects(actor, now, *, old_statuses, new_status, priority_changed):
     """SLA clocks follow a bulk change. Pauses and resolutions are set-wise; resuming,
     reopening and a new priority need each ticket's own calendar and history, so those
     go ticket by ticket (bounded by the selection, and only for tickets with clocks)."""
-    per_ticket = clocks.bulk_status_change(old_statuses, now)
+    per_ticket = clocks.bulk_status_change(old_statuses, new_status, now)
     if priority_changed:
         per_ticket["priority"] = list(
             Ticket.objects.filter(pk__in=priority_changed).exclude(sla_terms={}).values_list("pk", flat=True)

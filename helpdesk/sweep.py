@@ -20,6 +20,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, OuterRef, Subquery
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -234,7 +235,7 @@ def _digest(person, kind, rows):
             intro = _("These targets were missed:")
         lines = [intro, ""]
         for row in sorted(rows, key=lambda r: r["due_at"])[:DIGEST_ITEMS]:
-            ref = f"{settings.FIRSTLINE_REF_PREFIX}-{row['ticket_id'] + Ticket.REF_OFFSET}"
+            ref = Ticket.ref_for(row["ticket_id"])
             due = row["due_at"].astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
             lines.append(
                 _("%(ref)s · %(target)s due %(due)s · %(subject)s")
@@ -245,13 +246,14 @@ def _digest(person, kind, rows):
                     "subject": row["ticket__subject"],
                 }
             )
-            lines.append(f"  {settings.FIRSTLINE_SITE_URL}/agent/tickets/{ref}/")
+            lines.append(f"  {settings.FIRSTLINE_SITE_URL}{reverse('helpdesk:ticket-detail', args=[ref])}")
         if count > DIGEST_ITEMS:
             lines.append(_("… and %(count)d more.") % {"count": count - DIGEST_ITEMS})
-        lines += ["", _("Breaching soon:"), f"{settings.FIRSTLINE_SITE_URL}/agent/?view=breaching"]
+        breaching = f"{settings.FIRSTLINE_SITE_URL}{reverse('helpdesk:ticket-list')}?view=breaching"
+        lines += ["", _("Breaching soon:"), breaching]
         if count == 1:
             row = rows[0]
-            ref = f"{settings.FIRSTLINE_REF_PREFIX}-{row['ticket_id'] + Ticket.REF_OFFSET}"
+            ref = Ticket.ref_for(row["ticket_id"])
             subject = f"[{ref}] " + (
                 _("SLA target nearly used: %(subject)s") if kind == "warning" else _("SLA target breached: %(subject)s")
             ) % {"subject": row["ticket__subject"]}
@@ -479,9 +481,9 @@ def _notify_escalations(now):
             ) % {"count": len(mine)}
             lines = [_("Escalated automatically after their time at the previous level ran out:"), ""]
             for row in mine[:DIGEST_ITEMS]:
-                ref = f"{settings.FIRSTLINE_REF_PREFIX}-{row['ticket_id'] + Ticket.REF_OFFSET}"
+                ref = Ticket.ref_for(row["ticket_id"])
                 lines.append(f"{ref} · {SupportLevel(row['to_level']).label} · {row['ticket__subject']}")
-                lines.append(f"  {settings.FIRSTLINE_SITE_URL}/agent/tickets/{ref}/")
+                lines.append(f"  {settings.FIRSTLINE_SITE_URL}{reverse('helpdesk:ticket-detail', args=[ref])}")
             if len(mine) > DIGEST_ITEMS:
                 lines.append(_("… and %(count)d more.") % {"count": len(mine) - DIGEST_ITEMS})
         emails.append(

@@ -11,7 +11,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from comms.services import queue_email
+from comms.models import MessageTemplate
+from comms.services import queue_email, render_template
 
 from . import counts
 from .models import TicketEvent
@@ -94,9 +95,6 @@ def email_from_template(user, *, key, slug, values, reference, fallback, context
     Until an admin has that template (or while it is switched off), the
     built-in text `fallback` (a Django template pair) is sent instead.
     """
-    from comms.models import MessageTemplate
-    from comms.services import render_template
-
     if not user or not user.email:
         return
     template = MessageTemplate.objects.filter(slug=slug, is_active=True).first()

@@ -473,7 +473,12 @@ class Ticket(models.Model):
 
     @property
     def ref(self):
-        return f"{settings.FIRSTLINE_REF_PREFIX}-{self.pk + self.REF_OFFSET}"
+        return self.ref_for(self.pk)
+
+    @classmethod
+    def ref_for(cls, pk):
+        """The reference of the ticket with this id, for rows read without the model (values())."""
+        return f"{settings.FIRSTLINE_REF_PREFIX}-{pk + cls.REF_OFFSET}"
 
 
 class Message(models.Model):

@@ -380,3 +380,16 @@ def test_bulk_raise_to_critical_escalates_each_ticket(policy, alice, agent):
     tickets = [open_ticket(alice, at=ny(2026, 11, 23, 10, 0)) for _ in range(2)]
     services.bulk_update_tickets(agent, [t.pk for t in tickets], priority=Priority.CRITICAL)
     assert set(Ticket.objects.filter(pk__in=[t.pk for t in tickets]).values_list("level", flat=True)) == {3}
+
+
+def test_bulk_waiting_pauses_clocks_and_bulk_resolving_meets_resolution(policy, alice, agent):
+    waiting, done = (open_ticket(alice, at=ny(2026, 11, 23, 10, 0)) for _ in range(2))
+    with time_machine.travel(ny(2026, 11, 23, 11, 0), tick=False):
+        services.bulk_update_tickets(agent, [waiting.pk], status=Status.WAITING)
+        services.bulk_update_tickets(agent, [done.pk], status=Status.RESOLVED)
+    waiting.refresh_from_db()
+    assert waiting.sla_paused_at == ny(2026, 11, 23, 11, 0) and waiting.sla_due_at is None
+    assert SlaClock.objects.filter(ticket=waiting, paused_at__isnull=False).count() == 2
+    assert SlaInterval.objects.filter(ticket=waiting, kind=IntervalKind.PAUSE, ended_at__isnull=True).exists()
+    assert clock(done, ClockTarget.RESOLUTION).met_at == ny(2026, 11, 23, 11, 0)
+    assert not SlaClock.objects.filter(ticket=done).running().exists()
