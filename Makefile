@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run test lint format migrate demo schedules bench clean
+.PHONY: install run test lint format migrate demo schedules bench clean messages
 
 install: $(VENV)/.installed
 
@@ -35,6 +35,12 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Extract the interface's strings into locale/*/django.po (translate the new ones), then compile them.
+messages: install
+	$(BIN)/python manage.py makemessages --no-location $(foreach l,es fr de zh_Hans ja pt,-l $(l)) \
+		$(foreach d,.venv var tests bench staticfiles static .ci-tmp locale,--ignore=$(d))
+	$(BIN)/python manage.py compilemessages --ignore=.venv $(foreach l,es fr de zh_Hans ja pt,-l $(l))
 
 format: install
 	$(BIN)/ruff format .
