@@ -106,7 +106,7 @@ def store_unreadable_email(raw, *, source, reason, size=None):
 
 def _save_once(row):
     if row.message_id:
-        existing = InboundEmail.objects.filter(message_id=row.message_id).first()
+        existing = InboundEmail.objects.defer("raw").filter(message_id=row.message_id).first()
         if existing is not None:
             return existing, False
     try:
@@ -116,7 +116,7 @@ def _save_once(row):
         # The same Message-ID was stored by a concurrent fetch or post.
         if not row.message_id:
             raise
-        return InboundEmail.objects.get(message_id=row.message_id), False
+        return InboundEmail.objects.defer("raw").get(message_id=row.message_id), False
     if row.status == InboundStatus.NEW:
         transaction.on_commit(lambda: _wake_worker(row.pk))
     return row, True
