@@ -3,12 +3,12 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TabbedTranslationAdmin
 
-from . import services
-from .models import ChannelRule, DeliveryAttempt, MessageTemplate, OutboundMessage
+from . import inbound, services
+from .models import ChannelRule, DeliveryAttempt, InboundEmail, MessageTemplate, OutboundMessage
 from .services import render_template
 from .templating import TemplateKind, problems, samples, vocabulary
 
@@ -100,3 +100,63 @@ class MessageTemplateAdmin(TabbedTranslationAdmin):
 @admin.register(ChannelRule)
 class ChannelRuleAdmin(admin.ModelAdmin):
     list_display = ("severity", "channels", "add_preferred", "add_backup")
+
+
+@admin.register(InboundEmail)
+class InboundEmailAdmin(admin.ModelAdmin):
+    """Every received email with what became of it; failed and held ones can be processed again."""
+
+    list_display = ("received_at", "sender", "subject", "source", "status", "ticket_ref", "size")
+    list_filter = ("status", "source")
+    search_fields = ("sender", "sender_name", "subject", "message_id", "ticket_ref")
+    date_hierarchy = "received_at"
+    actions = ["process_again"]
+    fields = (
+        "received_at",
+        "source",
+        "status",
+        "error",
+        "ticket_ref",
+        "ticket_message_id",
+        "processed_at",
+        "message_id",
+        "sender",
+        "sender_name",
+        "subject",
+        "size",
+        "raw_message",
+    )
+    readonly_fields = fields
+    RAW_PREVIEW_CHARS = 100_000
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        # The list never needs the raw bytes, which may be megabytes per row.
+        queryset = super().get_queryset(request)
+        return queryset if request.resolver_match.url_name.endswith("_change") else queryset.defer("raw")
+
+    @admin.display(description=_("raw message"))
+    def raw_message(self, obj):
+        text = bytes(obj.raw or b"").decode("utf-8", "replace")
+        if len(text) > self.RAW_PREVIEW_CHARS:
+            text = text[: self.RAW_PREVIEW_CHARS] + "\n…"
+        # Escaped by format_html: the email is shown as text, never as markup.
+        return format_html('<pre style="white-space: pre-wrap; max-height: 40rem; overflow: auto">{}</pre>', text)
+
+    @admin.action(description=_("Process again (failed, held or rejected emails)"), permissions=["change"])
+    def process_again(self, request, queryset):
+        queued = sum(inbound.reprocess_inbound_email(request.user, email) for email in queryset)
+        skipped = queryset.count() - queued
+        self.message_user(request, _("%(count)d emails queued for processing.") % {"count": queued}, messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request,
+                _("%(count)d emails were left as they are: processed, ignored as automatic, or over the size limit.")
+                % {"count": skipped},
+                messages.WARNING,
+            )

@@ -192,3 +192,72 @@ class ChannelRule(models.Model):
             raise ValidationError(
                 {"channels": _("Unknown channels: %(names)s.") % {"names": ", ".join(map(str, unknown)) or "?"}}
             )
+
+
+# --- inbound email --------------------------------------------------------------------
+
+
+class InboundSource(models.TextChoices):
+    IMAP = "imap", _("IMAP mailbox")
+    HTTP = "http", _("HTTP endpoint")
+
+
+class InboundStatus(models.TextChoices):
+    NEW = "new", _("New")
+    # Only ever seen inside the transaction that processes the row.
+    PROCESSING = "processing", _("Processing")
+    PROCESSED = "processed", _("Processed")
+    IGNORED_AUTO_REPLY = "ignored_auto_reply", _("Ignored: automatic reply or bounce")
+    HELD_UNKNOWN_SENDER = "held_unknown_sender", _("Held: unknown sender")
+    REJECTED_UNKNOWN_SENDER = "rejected_unknown_sender", _("Ignored: unknown sender")
+    FAILED = "failed", _("Failed")
+
+
+# Statuses an admin may send through processing again. A processed row never
+# goes back: it already made its ticket or message.
+REPROCESSABLE_STATUSES = (
+    InboundStatus.FAILED,
+    InboundStatus.HELD_UNKNOWN_SENDER,
+    InboundStatus.REJECTED_UNKNOWN_SENDER,
+)
+
+
+class InboundEmail(models.Model):
+    """One received email, kept byte for byte before anything is done with it.
+
+    The row is written first and processed afterwards (comms.inbound), so a
+    message that cannot be parsed or routed is never lost: it stays here with
+    its status and the reason. The Message-ID is unique when present, so the
+    same email fetched or posted twice is processed once.
+    """
+
+    raw = models.BinaryField(_("raw message"), editable=False)
+    size = models.PositiveIntegerField(_("size (bytes)"), default=0)
+    message_id = models.CharField(_("Message-ID"), max_length=255, null=True, blank=True)
+    sender = models.CharField(_("from"), max_length=254, blank=True)
+    sender_name = models.CharField(_("sender name"), max_length=200, blank=True)
+    subject = models.CharField(_("subject"), max_length=255, blank=True)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    source = models.CharField(_("source"), max_length=8, choices=InboundSource.choices)
+    status = models.CharField(_("status"), max_length=24, choices=InboundStatus.choices, default=InboundStatus.NEW)
+    error = models.TextField(_("reason"), blank=True)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    # What the email became, as plain values: comms knows nothing of tickets.
+    ticket_ref = models.CharField(_("ticket"), max_length=32, blank=True, db_index=True)
+    ticket_message_id = models.BigIntegerField(_("ticket message id"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        verbose_name = _("inbound email")
+        verbose_name_plural = _("inbound emails")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message_id"],
+                condition=Q(message_id__isnull=False) & ~Q(message_id=""),
+                name="inbound_email_unique_message_id",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "received_at"], name="inbound_status_received")]
+
+    def __str__(self):
+        return f"{self.sender or '?'}: {self.subject}"

@@ -91,9 +91,9 @@ class ServiceTierAdmin(admin.ModelAdmin):
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ("name", "tier", "member_count", "created_at")
+    list_display = ("name", "tier", "member_count", "email_domains", "created_at")
     list_filter = ("tier",)
-    search_fields = ("name",)
+    search_fields = ("name", "email_domains")
     list_select_related = ("tier",)
 
     def get_queryset(self, request):

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class HelpdeskConfig(AppConfig):
     name = "helpdesk"
     verbose_name = _("Helpdesk")
+
+    def ready(self):
+        from comms.signals import inbound_email_received
+
+        from .inbound import route_inbound_email
+
+        inbound_email_received.connect(route_inbound_email, dispatch_uid="helpdesk.inbound")

@@ -229,6 +229,27 @@ else:
     EMAIL_FILE_PATH = VAR_DIR / "mail"
 FIRSTLINE_SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# --- inbound email ---------------------------------------------------------------------
+# Received emails are stored whole (comms.InboundEmail) before they are processed;
+# bigger ones are refused (HTTP 413) or, from IMAP, kept as headers only and marked failed.
+FIRSTLINE_INBOUND_MAX_BYTES = int(os.environ.get("INBOUND_EMAIL_MAX_BYTES", 25 * 1024 * 1024))
+# Mail from an address no user has: "hold" it for an admin, "create" a customer in the
+# organization whose email domains match (held when none does), or "reject" (ignore) it.
+FIRSTLINE_INBOUND_UNKNOWN_SENDERS = os.environ.get("INBOUND_UNKNOWN_SENDERS", "hold").strip().lower()
+if FIRSTLINE_INBOUND_UNKNOWN_SENDERS not in {"hold", "create", "reject"}:
+    raise ImproperlyConfigured("INBOUND_UNKNOWN_SENDERS must be hold, create or reject.")
+# Bearer token a mail relay sends to POST /inbound/email/; the endpoint answers 404 while unset.
+INBOUND_EMAIL_TOKEN = os.environ.get("INBOUND_EMAIL_TOKEN", "")
+if INBOUND_EMAIL_TOKEN and len(INBOUND_EMAIL_TOKEN) < 32 and not DEBUG:
+    raise ImproperlyConfigured("INBOUND_EMAIL_TOKEN must be at least 32 characters long.")
+# A mailbox polled every minute by `fetch_mail` when IMAP_HOST is set.
+IMAP_HOST = os.environ.get("IMAP_HOST", "")
+IMAP_SSL = env_bool("IMAP_SSL", True)
+IMAP_PORT = int(os.environ.get("IMAP_PORT") or (993 if IMAP_SSL else 143))
+IMAP_USER = os.environ.get("IMAP_USER", "")
+IMAP_PASSWORD = os.environ.get("IMAP_PASSWORD", "")
+IMAP_FOLDER = os.environ.get("IMAP_FOLDER", "INBOX")
+
 # --- background work -------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 Q_CLUSTER = {

@@ -62,6 +62,15 @@ class Organization(models.Model):
         ServiceTier, on_delete=models.PROTECT, related_name="organizations", verbose_name=_("tier")
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    email_domains = models.CharField(
+        _("email domains"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "Comma-separated, e.g. acme.com, acme.co.uk. When inbound email may create customers, "
+            "a stranger writing from one of these domains becomes a customer of this organization."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -70,6 +79,11 @@ class Organization(models.Model):
 
     def __str__(self):
         return self.name
+
+    def domain_list(self):
+        """The email domains as lower-case names without "@"."""
+        parts = self.email_domains.replace(";", ",").replace(" ", ",").split(",")
+        return [part.strip().lstrip("@").lower() for part in parts if part.strip().lstrip("@")]
 
 
 class Team(models.Model):
@@ -555,6 +569,7 @@ class EventKind(models.TextChoices):
     HANDOFF_ACKNOWLEDGED = "handoff_ack", _("Handoff acknowledged")
     ESCALATION_REQUESTED = "esc_requested", _("Customer asked for escalation")
     ESCALATION_ANSWERED = "esc_answered", _("Escalation request answered")
+    FILES_SKIPPED = "files_skipped", _("Email attachments not kept")
 
 
 class TicketEvent(models.Model):

@@ -92,6 +92,18 @@ def event_summary(event):
             else _("%(target)s target breached")
         )
         return text % {"target": target}
+    if event.kind == EventKind.FILES_SKIPPED:
+        reasons = {
+            "type": _("file type not allowed"),
+            "size": _("too large"),
+            "count": _("too many files"),
+            "empty": _("empty"),
+        }
+        files = ", ".join(
+            f"{item.get('name', '?')} ({reasons.get(item.get('reason'), item.get('reason', ''))})"
+            for item in data.get("files", [])
+        )
+        return _("sent attachments that were not kept: %(files)s") % {"files": files}
     if event.kind not in labels:
         return event.get_kind_display()
     name, choices = labels[event.kind]

@@ -56,6 +56,9 @@ MATRIX = [
     ("get", "/manager/export.csv?section=compliance", [LOGIN, 404, 404, 404, 200, 200]),
     ("get", "/admin/", [302, 302, 302, 302, 200, 200]),
     ("get", "/admin/helpdesk/ticket/", [302, 302, 302, 302, 200, 200]),
+    ("get", "/admin/comms/inboundemail/", [302, 302, 302, 302, 200, 200]),
+    # Inbound email is off (404) for everyone until INBOUND_EMAIL_TOKEN is set; a session is no token.
+    ("post", "/inbound/email/", [404, 404, 404, 404, 404, 404]),
     ("post", "/accounts/logout/", [302, 302, 302, 302, 302, 302]),
 ]
 

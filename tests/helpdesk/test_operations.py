@@ -50,6 +50,7 @@ def test_setup_schedules_is_idempotent():
     quiet("setup_schedules")
     assert set(Schedule.objects.values_list("name", flat=True)) == {
         "comms.deliver_due",
+        "comms.process_inbound",
         "helpdesk.heartbeat",
         "helpdesk.sweep_sla",
         "helpdesk.refresh_sla_rollup",

@@ -31,6 +31,9 @@ MANAGER = TEAM_LEAD + [
     "comms.view_outboundmessage",
     "comms.change_outboundmessage",
     "comms.view_deliveryattempt",
+    # Received emails, to look at held and failed ones and process them again.
+    "comms.view_inboundemail",
+    "comms.change_inboundemail",
 ]
 # Administrators are superusers; their group carries no extra permission.
 ROLE_PERMISSIONS = {

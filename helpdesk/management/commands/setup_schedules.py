@@ -1,5 +1,6 @@
 """Create or update every periodic job by name. Idempotent: run it as often as you like."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django_q.models import Schedule
 
@@ -8,6 +9,8 @@ from django_q.models import Schedule
 SCHEDULES = {
     # */1 * * * *  send outbox rows that are due or that a lost task left behind
     "comms.deliver_due": ("comms.tasks.deliver_due", 1),
+    # */1 * * * *  process stored inbound emails that a lost task left behind
+    "comms.process_inbound": ("comms.tasks.process_pending_inbound", 1),
     # */1 * * * *  SLA warnings, breaches and time-based escalations
     "helpdesk.sweep_sla": ("helpdesk.tasks.sweep_sla", 1),
     # */10 * * * *  the SLA dashboard's daily counts for the last 90 days
@@ -17,13 +20,21 @@ SCHEDULES = {
     # */1 * * * *  record that a worker is alive, for /healthz
     "helpdesk.heartbeat": ("helpdesk.tasks.heartbeat", 1),
 }
+# */1 * * * *  poll the IMAP mailbox; only while IMAP_HOST is set, removed otherwise
+IMAP_SCHEDULE = ("comms.fetch_mail", "comms.tasks.fetch_mail", 1)
 
 
 class Command(BaseCommand):
     help = "Create or update the periodic django-q2 schedules."
 
     def handle(self, *args, **options):
-        for name, (func, minutes) in SCHEDULES.items():
+        schedules = dict(SCHEDULES)
+        name, func, minutes = IMAP_SCHEDULE
+        if settings.IMAP_HOST:
+            schedules[name] = (func, minutes)
+        elif Schedule.objects.filter(name=name).delete()[0]:
+            self.stdout.write(f"removed schedule {name} (IMAP_HOST is not set)")
+        for name, (func, minutes) in schedules.items():
             _obj, created = Schedule.objects.update_or_create(
                 name=name,
                 defaults={
