@@ -84,6 +84,50 @@ TEMPLATES = {
             ),
         },
     ),
+    "confirm-fix": (
+        "reply",
+        "Confirm the fix",
+        {
+            "en": (
+                "[{{ ticket_ref }}] This should be fixed now",
+                "Hello {{ customer_name }},\n\nWe have made a change that should fix this. Could you check on your "
+                "side? If it still happens, just reply here and we will pick it up again straight away.\n\n"
+                "{{ agent_name }}\n",
+            ),
+            "es": (
+                "[{{ ticket_ref }}] Ya debería estar resuelto",
+                "Hola {{ customer_name }}:\n\nHemos aplicado un cambio que debería solucionarlo. ¿Puede comprobarlo? "
+                "Si vuelve a ocurrir, responda aquí y lo retomamos de inmediato.\n\n{{ agent_name }}\n",
+            ),
+            "fr": (
+                "[{{ ticket_ref }}] Cela devrait être corrigé",
+                "Bonjour {{ customer_name }},\n\nNous avons apporté une modification qui devrait régler le problème. "
+                "Pouvez-vous vérifier de votre côté ? S'il persiste, répondez ici et nous reprenons aussitôt.\n\n"
+                "{{ agent_name }}\n",
+            ),
+            "de": (
+                "[{{ ticket_ref }}] Das sollte jetzt behoben sein",
+                "Hallo {{ customer_name }},\n\nwir haben eine Änderung vorgenommen, die das Problem beheben sollte. "
+                "Können Sie es bei sich prüfen? Falls es wieder auftritt, antworten Sie einfach hier.\n\n"
+                "{{ agent_name }}\n",
+            ),
+            "zh-hans": (
+                "[{{ ticket_ref }}] 问题应已解决",
+                "{{ customer_name }}，您好：\n\n我们已做出调整，应该可以解决这个问题。请您确认一下。"
+                "如果问题仍然存在，直接回复即可，我们会马上继续处理。\n\n{{ agent_name }}\n",
+            ),
+            "ja": (
+                "[{{ ticket_ref }}] 修正が完了したはずです",
+                "{{ customer_name }} 様\n\n問題を解消するための変更を行いました。お手数ですがご確認ください。"
+                "まだ発生する場合は、こちらにご返信いただければすぐに対応を再開します。\n\n{{ agent_name }}\n",
+            ),
+            "pt": (
+                "[{{ ticket_ref }}] Já deve estar resolvido",
+                "Olá {{ customer_name }},\n\nFizemos uma alteração que deve resolver o problema. Pode confirmar do seu "
+                "lado? Se voltar a acontecer, responda aqui e retomamos de imediato.\n\n{{ agent_name }}\n",
+            ),
+        },
+    ),
     "resolved": (
         "resolution",
         "Ticket resolved",

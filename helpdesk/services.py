@@ -213,7 +213,8 @@ def reply_to_ticket(actor, ticket, *, body, internal=False, attachments=(), seen
                 .select_related("author")
             )
             if actor.is_customer:
-                newer = [m for m in newer if not m.is_internal]
+                # Neither internal notes nor replies still held in a macro's undo window reach the customer.
+                newer = [m for m in newer if not m.is_internal and not (m.held_until and m.held_until > now)]
             if newer:
                 raise StaleReply(newer)
         message = Message.objects.create(
