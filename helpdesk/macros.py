@@ -12,6 +12,7 @@ An undo deletes the held message under the same kind of condition, so undo
 and release can never both win.
 """
 
+import logging
 import time
 from datetime import timedelta
 
@@ -38,6 +39,8 @@ from .replies import render_reply
 from .services import _apply_changes, _notify_message
 from .text import render_markdown
 from .timeline import TICKET_SLA_FIELDS, NotAllowed, TicketConflict, record_event, tickets_changed, touch
+
+logger = logging.getLogger(__name__)
 
 RELEASE_BATCH = 500
 
@@ -246,9 +249,7 @@ def _wake_release(message_id):
     try:
         async_task("helpdesk.tasks.release_held_reply", message_id, task_name=f"release-{message_id}")
     except Exception:  # the broker being down must not fail the request; the minutely sweep releases it
-        import logging
-
-        logging.getLogger(__name__).exception("Could not enqueue the release of message %s", message_id)
+        logger.exception("Could not enqueue the release of message %s", message_id)
 
 
 def release_held_reply(message_id):
