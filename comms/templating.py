@@ -46,6 +46,45 @@ ESCALATION = {
     "to_level": (_("The level it went to"), "L2 · Technical"),
     "reason": (_("Why it was escalated"), "Export fails for every user"),
 }
+MESSAGE = {
+    "message_body": (_("The whole text of the message"), "Could you send us a screenshot of the error?"),
+    "message_excerpt": (_("The message's first few lines"), "Could you send us a screenshot…"),
+    "author_name": (_("Who wrote the message"), "Arun Frontline"),
+}
+# Notices to staff: addressed to one agent, linking to the agent's view of the ticket.
+STAFF = {
+    "recipient_name": (_("The name of the person receiving the message"), "Beatriz Technical"),
+    "ticket_agent_url": (
+        _("The ticket's page in the agent workspace"),
+        "https://help.example.com/agent/tickets/FL-1042/",
+    ),
+}
+HANDOFF = {
+    "handoff_kind": (_("How the ticket was escalated"), "Manual"),
+    "handed_by": (_("Who escalated it (empty when automatic)"), "Arun Frontline"),
+    "acknowledge_by": (_("When the receiving level must acknowledge it"), "2026-11-24 17:00 UTC"),
+    "summary": (_("The handoff summary"), "Exports hang for all of Acme"),
+    "impact": (_("The customer impact"), "Acme cannot send invoices"),
+    "steps_tried": (_("The steps already tried"), "Cleared the cache; tried another browser"),
+    "next_step": (_("The proposed next step"), "Check the export worker's queue"),
+    "tier": (_("The customer's service tier"), "Enterprise"),
+}
+DIGEST = {
+    "recipient_name": STAFF["recipient_name"],
+    "ticket_count": (_("How many tickets the message lists"), "3"),
+    "ticket_lines": (
+        _("The tickets, one or two lines each"),
+        "FL-1042 · First response due 2026-11-23 13:00 UTC · Cannot export invoices\n"
+        "  https://help.example.com/agent/tickets/FL-1042/",
+    ),
+    "breaching_url": (_("The agent queue of tickets breaching soon"), "https://help.example.com/agent/?view=breaching"),
+    "site_url": COMMON["site_url"],
+}
+REMINDER = {
+    "due_time": (_("When the reminder was due"), "2026-11-25 09:00 UTC"),
+    "set_at": (_("When the reminder was set"), "2026-11-23 09:00 UTC"),
+    "reminder_note": (_("Why the reminder was set"), "Ask for details"),
+}
 SURVEY = {
     "survey_url": (_("The survey link"), "https://help.example.com/feedback/abc123/"),
     "expires_on": (_("When the link expires"), "2 December 2026"),
@@ -67,19 +106,38 @@ class TemplateKind:
         ("executive_summary", _("Executive summary")),
         ("survey_invitation", _("Survey invitation")),
         ("internal_alert", _("Internal alert")),
+        ("reply_notice", _("Agent reply, emailed to the customer")),
+        ("customer_reply_notice", _("Customer reply, emailed to the assignee")),
+        ("escalation_summary", _("Escalation summary for managers")),
+        ("escalation_request", _("Customer asks for escalation")),
+        ("sla_digest", _("SLA warnings or breaches (digest)")),
+        ("escalation_digest", _("Time-based escalations (digest)")),
+        ("reminder", _("Ticket reminder for an agent")),
     ]
     VOCABULARY = {
         "ticket_ack": {**COMMON, **TICKET},
         "reply": {**COMMON, **TICKET},
         "status_update": {**COMMON, **TICKET},
         "resolution": {**COMMON, **TICKET},
-        "escalation_notice": {**COMMON, **TICKET, **ESCALATION},
+        "escalation_notice": {**COMMON, **TICKET, **ESCALATION, **HANDOFF, **STAFF},
         "incident_alert": {**COMMON, **INCIDENT},
         "incident_update": {**COMMON, **INCIDENT},
         "maintenance_notice": {**COMMON, **MAINTENANCE},
         "executive_summary": {**COMMON, **INCIDENT},
         "survey_invitation": {**COMMON, **TICKET, **SURVEY},
         "internal_alert": {**TICKET, **INCIDENT, "site_url": COMMON["site_url"]},
+        "reply_notice": {**COMMON, **TICKET, **MESSAGE},
+        "customer_reply_notice": {**COMMON, **TICKET, **MESSAGE, **STAFF},
+        "escalation_summary": {**COMMON, **TICKET, **ESCALATION, **HANDOFF, **STAFF},
+        "escalation_request": {
+            **COMMON,
+            **TICKET,
+            **STAFF,
+            "reason": (_("The customer's reason"), "We are losing sales"),
+        },
+        "sla_digest": DIGEST,
+        "escalation_digest": DIGEST,
+        "reminder": {**COMMON, **TICKET, **STAFF, **REMINDER},
     }
 
 

@@ -17,6 +17,8 @@ from .models import (
     Handoff,
     Holiday,
     LevelTarget,
+    Macro,
+    MacroApplication,
     Message,
     Organization,
     Queue,
@@ -25,9 +27,11 @@ from .models import (
     SlaPolicy,
     SlaTarget,
     Status,
+    Tag,
     Team,
     Ticket,
     TicketEvent,
+    TicketReminder,
     User,
 )
 
@@ -316,3 +320,56 @@ class SlaClockAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ("ticket",)
     raw_id_fields = ("ticket",)
     date_hierarchy = "started_at"
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ("name",)
+
+
+@admin.register(Macro)
+class MacroAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "reply_template",
+        "set_status",
+        "set_priority",
+        "assignment",
+        "remind",
+        "position",
+        "is_active",
+    )
+    list_editable = ("position", "is_active")
+    list_filter = ("is_active", "set_status")
+    list_select_related = ("reply_template",)
+    search_fields = ("name",)
+    filter_horizontal = ("add_tags", "remove_tags")
+    fieldsets = (
+        (None, {"fields": ("name", "category_slug", "position", "is_active")}),
+        (_("Reply"), {"fields": ("reply_template",)}),
+        (
+            _("Changes to the ticket"),
+            {"fields": ("set_status", "set_priority", "assignment", "add_tags", "remove_tags")},
+        ),
+        (_("Reminder"), {"fields": ("remind_in", "remind_unit", "remind_only_if_no_reply")}),
+    )
+
+    @admin.display(description=_("reminder"))
+    def remind(self, obj):
+        return f"{obj.remind_in} {obj.get_remind_unit_display()}" if obj.remind_in else "—"
+
+
+@admin.register(MacroApplication)
+class MacroApplicationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("applied_at", "macro_name", "ticket", "actor", "undone_at")
+    list_select_related = ("ticket", "actor")
+    date_hierarchy = "applied_at"
+
+
+@admin.register(TicketReminder)
+class TicketReminderAdmin(admin.ModelAdmin):
+    list_display = ("due_at", "ticket", "agent", "only_if_no_reply", "outcome", "done_at", "dismissed_at")
+    list_filter = ("outcome", "only_if_no_reply")
+    list_select_related = ("ticket", "agent")
+    raw_id_fields = ("ticket", "agent")
+    date_hierarchy = "due_at"

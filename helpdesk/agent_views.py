@@ -20,12 +20,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import trigger_client_event
+from django_htmx.http import retarget, trigger_client_event
 
 from comms import services as comms_services
 from comms.models import MessageTemplate, OutboundMessage
 
-from . import clocks, escalation, replies, services
+from . import clocks, escalation, macros, reminders, replies, services
 from .access import agent_required, get_ticket_for_agent
 from .counts import breaching_horizon, queue_counts
 from .forms import (
@@ -39,14 +39,14 @@ from .forms import (
     TicketFieldsForm,
     TicketFilterForm,
 )
-from .models import Priority, Status, SupportLevel, Ticket, TicketEvent, User
+from .models import Macro, MacroApplication, Priority, Status, SupportLevel, Ticket, TicketEvent, TicketReminder, User
 
 RESOLVED_WINDOW = timedelta(days=7)
 DELIVERY_LIMIT = 50
 FILTERS = ("status", "priority", "queue", "level", "category", "assignee")
 LIST_TEMPLATE = "helpdesk/ticket_list.html"
 DETAIL_TEMPLATE = "helpdesk/ticket_detail.html"
-DETAIL_PARTIALS = ("ticket-timeline", "ticket-sidebar", "ticket-composer", "ticket-escalation")
+DETAIL_PARTIALS = ("ticket-timeline", "ticket-sidebar", "ticket-composer", "ticket-escalation", "ticket-undo")
 
 
 def _wants_fragment(request):
@@ -165,7 +165,9 @@ def agent_search(request):
 # --- the ticket page ------------------------------------------------------------------------
 
 
-def _detail_context(ticket, *, reply_form=None, fields_form=None, stale=None, escalate_form=None, answer_form=None):
+def _detail_context(
+    ticket, *, user=None, reply_form=None, fields_form=None, stale=None, escalate_form=None, answer_form=None
+):
     # Lazy: evaluated once, by whichever of the timeline or the composer renders first,
     # so the composer's seen_event_id is the newest event the agent was shown.
     events = TicketEvent.objects.filter(ticket=ticket).timeline()
@@ -193,7 +195,15 @@ def _detail_context(ticket, *, reply_form=None, fields_form=None, stale=None, es
         "fields_form": fields_form or _fields_form(ticket),
         "stale": stale,
         "refresh_seconds": settings.FIRSTLINE_QUEUE_REFRESH_SECONDS * 3,
+        **_undo_context(user, ticket),
     }
+
+
+def _undo_context(user, ticket):
+    """The agent's last macro on this ticket while it can still be undone, and the seconds left."""
+    now = timezone.now()
+    undo = macros.latest_application(user, ticket, now) if user else None
+    return {"undo": undo, "undo_seconds": undo.seconds_left(now) if undo else 0}
 
 
 def _fields_form(ticket):
@@ -210,13 +220,13 @@ def _fields_form(ticket):
 
 
 def _render_detail(request, ticket, **kwargs):
-    return _dual(render(request, DETAIL_TEMPLATE, _detail_context(ticket, **kwargs)))
+    return _dual(render(request, DETAIL_TEMPLATE, _detail_context(ticket, user=request.user, **kwargs)))
 
 
 def _render_fragments(request, ticket, *partials, event=None, **kwargs):
     """HTMX answer to an action: the first partial swaps its target, the others and
     the flash messages go out of band, and `event` tells the rest of the page."""
-    context = _detail_context(ticket, **kwargs)
+    context = _detail_context(ticket, user=request.user, **kwargs)
     html = "".join(
         render_to_string(f"{DETAIL_TEMPLATE}#{name}", {**context, "oob": i > 0}, request)
         for i, name in enumerate(partials)
@@ -233,7 +243,7 @@ def ticket_detail(request, ref):
     ticket = get_ticket_for_agent(request.user, ref)
     target = request.htmx.target if _wants_fragment(request) else None
     if target in DETAIL_PARTIALS:
-        context = _detail_context(ticket)
+        context = _detail_context(ticket, user=request.user)
         return _dual(render(request, f"{DETAIL_TEMPLATE}#{target}", context))
     slug = request.GET.get("template")
     if slug:
@@ -450,6 +460,121 @@ def ticket_template_use(request, ref, slug):
         "language_label": dict(settings.LANGUAGES).get(ticket.language, ticket.language),
     }
     return render(request, "helpdesk/ticket_composer_body.html", context)
+
+
+# --- macros ----------------------------------------------------------------------------------
+
+
+@agent_required
+@require_GET
+def ticket_macros(request, ref):
+    """The macros that fit this ticket, searchable by name (an HTMX list), each marked when its reply lacks
+    the customer's language."""
+    ticket = get_ticket_for_agent(request.user, ref)
+    found = list(Macro.objects.for_ticket(ticket, request.GET.get("q", ""))[: replies.LIST_LIMIT])
+    language = ticket.language.replace("-", "_")
+    for macro in found:
+        template = macro.reply_template
+        macro.needs_fallback = bool(template) and not getattr(template, f"body_{language}", "")
+    context = {"ticket": ticket, "macros": found, "language_label": _language_label(ticket)}
+    template = "helpdesk/ticket_macros.html" + ("#macro-list" if _wants_fragment(request) else "")
+    return _dual(render(request, template, context))
+
+
+def _language_label(ticket):
+    return dict(settings.LANGUAGES).get(ticket.language, ticket.language)
+
+
+def _macro_preview(request, ticket, macro):
+    context = {
+        "ticket": ticket,
+        "macro": macro,
+        "preview": macros.preview_macro(request.user, ticket, macro),
+        "language_label": _language_label(ticket),
+    }
+    if request.htmx:
+        response = render(request, "helpdesk/ticket_macro_preview.html#macro-preview", context)
+        return retarget(response, "#macro-preview")
+    return _dual(render(request, "helpdesk/ticket_macro_preview.html", context))
+
+
+@agent_required
+@require_GET
+def ticket_macro_preview(request, ref, pk):
+    """What a macro would do to this ticket, with its reply as the customer would get it."""
+    ticket = get_ticket_for_agent(request.user, ref)
+    return _macro_preview(request, ticket, get_object_or_404(Macro, pk=pk, is_active=True))
+
+
+@agent_required
+@require_POST
+def ticket_macro_apply(request, ref, pk):
+    ticket = get_ticket_for_agent(request.user, ref)
+    macro = get_object_or_404(Macro, pk=pk, is_active=True)
+    version = request.POST.get("version", "")
+    try:
+        macros.apply_macro(
+            request.user,
+            ticket,
+            macro,
+            expected_version=int(version) if version.isdigit() else None,
+            accept_fallback=request.POST.get("accept_fallback") == "1",
+        )
+    except macros.TranslationMissing:
+        # Nothing was applied: the agent sees the English text and the notice first.
+        return _macro_preview(request, ticket, macro)
+    except (services.NotAllowed, services.TicketConflict) as refusal:
+        messages.error(request, str(refusal))
+    return _after_macro(request, ref)
+
+
+@agent_required
+@require_POST
+def ticket_macro_undo(request, ref, pk):
+    ticket = get_ticket_for_agent(request.user, ref)
+    application = get_object_or_404(MacroApplication, pk=pk, ticket=ticket, actor=request.user)
+    try:
+        macros.undo_macro(request.user, application)
+        messages.success(request, _("Undone: “%(macro)s”. Nothing was sent.") % {"macro": application.macro_name})
+    except (services.NotAllowed, services.TicketConflict) as refusal:
+        messages.error(request, str(refusal))
+    return _after_macro(request, ref)
+
+
+def _after_macro(request, ref):
+    if not request.htmx:
+        return redirect("helpdesk:ticket-detail", ref=ref)
+    ticket = get_ticket_for_agent(request.user, ref)
+    response = _render_fragments(request, ticket, "ticket-undo", "ticket-sidebar", "ticket-timeline")
+    # A preview that led here has done its job.
+    response.content += b'<div id="macro-preview" hx-swap-oob="true"></div>'
+    return response
+
+
+# --- reminders -----------------------------------------------------------------------------------
+
+
+@agent_required
+@require_GET
+def reminder_list(request):
+    """The agent's reminders: those still to come and those that fired and are not dismissed."""
+    found = TicketReminder.objects.for_workspace(request.user)
+    return render(request, "helpdesk/reminder_list.html", {"reminders": found, "now": timezone.now()})
+
+
+@agent_required
+@require_POST
+def reminder_dismiss(request, pk):
+    reminder = get_object_or_404(TicketReminder, pk=pk, agent=request.user)
+    reminders.dismiss_reminder(request.user, reminder)
+    messages.success(request, _("Reminder dismissed."))
+    if not request.htmx:
+        return redirect("helpdesk:reminder-list")
+    found = TicketReminder.objects.for_workspace(request.user)
+    html = render_to_string(
+        "helpdesk/reminder_list.html#reminder-list", {"reminders": found, "now": timezone.now()}, request
+    )
+    return HttpResponse(html + render_to_string("includes/messages.html", request=request))
 
 
 # --- deliveries -----------------------------------------------------------------------------------

@@ -27,7 +27,16 @@ from .models import (
     Ticket,
     User,
 )
-from .timeline import NotAllowed, email, record_event, tickets_changed, touch
+from .replies import ticket_values
+from .timeline import (
+    NotAllowed,
+    email_from_template,
+    local_time,
+    message_template,
+    record_event,
+    tickets_changed,
+    touch,
+)
 
 HANDOFF_FIELDS = ("summary", "impact", "steps_tried", "next_step")
 COMMUNICATION_LIMIT = 8000
@@ -57,23 +66,50 @@ def _receivers(ticket, level):
     return list(agents), list(leads)
 
 
+def _handoff_values(ticket, handoff):
+    """What an escalation notice says, for one recipient (labels and times in their language and zone)."""
+
+    def values(user):
+        return {
+            **ticket_values(ticket, ticket.assignee),
+            "from_level": str(SupportLevel(handoff.from_level).label),
+            "to_level": str(SupportLevel(handoff.to_level).label),
+            "reason": handoff.summary,
+            "handoff_kind": str(handoff.get_kind_display()),
+            "handed_by": handoff.created_by.display_name if handoff.created_by else "",
+            "acknowledge_by": local_time(handoff.acknowledge_due, user) or "—",
+            "summary": handoff.summary,
+            "impact": handoff.impact,
+            "steps_tried": handoff.steps_tried,
+            "next_step": handoff.next_step,
+            "tier": ticket.organization.tier.name,
+        }
+
+    return values
+
+
 def _notify_escalation(ticket, handoff):
     agents, leads = _receivers(ticket, handoff.to_level)
+    values = _handoff_values(ticket, handoff)
+    notice = message_template("escalated-to-you")
     for person in {p.pk: p for p in [*agents, *leads]}.values():
-        email(
+        email_from_template(
             person,
             key=f"ticket:{ticket.pk}:handoff:{handoff.pk}:user:{person.pk}",
-            template="escalation_notice",
-            context={"ticket": ticket, "handoff": handoff},
+            slug="escalated-to-you",
+            template=notice,
+            values=values,
             reference=ticket.ref,
         )
     if handoff.to_level >= SupportLevel.L3:
+        summary = message_template("escalation-summary")
         for manager in User.objects.filter(role=Role.MANAGER, is_active=True):
-            email(
+            email_from_template(
                 manager,
                 key=f"ticket:{ticket.pk}:handoff:{handoff.pk}:summary:user:{manager.pk}",
-                template="escalation_summary",
-                context={"ticket": ticket, "handoff": handoff},
+                slug="escalation-summary",
+                template=summary,
+                values=values,
                 reference=ticket.ref,
             )
 
@@ -249,11 +285,13 @@ def request_escalation(customer, ticket, *, reason):
 def _notify_request(ticket, request):
     people = [ticket.assignee] if ticket.assignee else []
     _agents, leads = _receivers(ticket, ticket.level)
+    template = message_template("escalation-requested")
     for person in {p.pk: p for p in [*people, *leads]}.values():
-        email(
+        email_from_template(
             person,
             key=f"ticket:{ticket.pk}:esc-request:{request.pk}:user:{person.pk}",
-            template="escalation_requested",
-            context={"ticket": ticket, "request": request},
+            slug="escalation-requested",
+            template=template,
+            values=lambda _user: {**ticket_values(ticket, ticket.assignee), "reason": request.reason},
             reference=ticket.ref,
         )

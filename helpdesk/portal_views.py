@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -56,7 +56,7 @@ def ticket_create(request):
 
 
 def _render_detail(request, ticket, *, reply_form=None, stale=None, partial=None):
-    events = list(TicketEvent.objects.filter(ticket=ticket).public().timeline())
+    events = list(TicketEvent.objects.filter(ticket=ticket).visible_to_customer(timezone.now()).timeline())
     context = {
         "ticket": ticket,
         "events": events,

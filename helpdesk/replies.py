@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db.models import Q
+from django.utils.text import Truncator
 
 from comms.models import MessageTemplate
 from comms.services import render_template
@@ -9,6 +10,7 @@ from comms.services import render_template
 from .models import Priority, Status
 
 LIST_LIMIT = 20
+EXCERPT_CHARS = 280
 
 
 def templates_for(ticket, query=""):
@@ -33,9 +35,19 @@ def ticket_values(ticket, agent):
         "ticket_ref": ticket.ref,
         "ticket_subject": ticket.subject,
         "ticket_url": f"{site}{ticket.get_portal_url()}",
+        "ticket_agent_url": f"{site}{ticket.get_absolute_url()}",
         "agent_name": agent.display_name if agent else "",
         "priority": str(Priority(ticket.priority).label),
         "status": str(Status(ticket.status).label),
+    }
+
+
+def message_values(message):
+    """A message's text for the notices that carry it."""
+    return {
+        "message_body": message.body,
+        "message_excerpt": Truncator(" ".join(message.body.split())).chars(EXCERPT_CHARS),
+        "author_name": message.author.display_name,
     }
 
 

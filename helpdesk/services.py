@@ -31,14 +31,13 @@ from .models import (
     TicketEvent,
     User,
 )
-from .replies import ticket_values
+from .replies import message_values, ticket_values
 from .text import render_markdown
 from .timeline import (  # noqa: F401 - the refusals are part of this module's interface
     TICKET_SLA_FIELDS,
     NotAllowed,
     StaleReply,
     TicketConflict,
-    email,
     email_from_template,
     record_event,
     tickets_changed,
@@ -106,10 +105,8 @@ def _notify_created(ticket):
         ticket.requester,
         key=f"ticket:{ticket.pk}:created:user:{ticket.requester_id}",
         slug="ticket-received",
-        values=ticket_values(ticket, None),
+        values=lambda _user: ticket_values(ticket, None),
         reference=ticket.ref,
-        fallback="ticket_created",
-        context={"ticket": ticket},
     )
 
 
@@ -119,18 +116,16 @@ def _notify_message(ticket, message):
         return  # internal notes never reach a customer
     author = message.author
     if author.is_customer:
-        recipient = ticket.assignee
-        template = "customer_replied"
+        recipient, slug, agent = ticket.assignee, "customer-replied", ticket.assignee
     else:
-        recipient = ticket.requester
-        template = "agent_replied"
+        recipient, slug, agent = ticket.requester, "agent-replied", author
     if recipient is None or recipient.pk == author.pk:
         return
-    email(
+    email_from_template(
         recipient,
         key=f"ticket:{ticket.pk}:message:{message.pk}:user:{recipient.pk}",
-        template=template,
-        context={"ticket": ticket, "message": message},
+        slug=slug,
+        values=lambda _user: {**ticket_values(ticket, agent), **message_values(message)},
         reference=ticket.ref,
     )
 
@@ -218,7 +213,8 @@ def reply_to_ticket(actor, ticket, *, body, internal=False, attachments=(), seen
                 .select_related("author")
             )
             if actor.is_customer:
-                newer = [m for m in newer if not m.is_internal]
+                # Neither internal notes nor replies still held in a macro's undo window reach the customer.
+                newer = [m for m in newer if not m.is_internal and not (m.held_until and m.held_until > now)]
             if newer:
                 raise StaleReply(newer)
         message = Message.objects.create(

@@ -317,3 +317,8 @@ FIRSTLINE_QUEUE_REFRESH_SECONDS = int(os.environ.get("QUEUE_REFRESH_SECONDS", "1
 # ticket services clear them at once on every change.
 FIRSTLINE_QUEUE_COUNT_CACHE_SECONDS = int(os.environ.get("QUEUE_COUNT_CACHE_SECONDS", "10"))
 FIRSTLINE_REF_PREFIX = "FL"
+# Macros: how long an agent may undo one (its reply is held meanwhile), and how
+# long the worker's wake-up task may wait for a held reply instead of leaving
+# it to the minutely sweep (kept below the task timeout above).
+FIRSTLINE_UNDO_SECONDS = int(os.environ.get("UNDO_SECONDS", "10"))
+FIRSTLINE_HOLD_WAKE_SECONDS = min(int(os.environ.get("HOLD_WAKE_SECONDS", "30")), 45)

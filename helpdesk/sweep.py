@@ -13,7 +13,6 @@ the number of statements does not grow with the number of tickets.
 import json
 import logging
 import uuid
-import zoneinfo
 from collections import defaultdict
 from datetime import timedelta
 
@@ -21,9 +20,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, OuterRef, Subquery
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from comms.services import queue_emails
 
@@ -44,6 +42,7 @@ from .models import (
     TicketEvent,
     User,
 )
+from .timeline import local_time, message_template, render_for
 
 logger = logging.getLogger(__name__)
 
@@ -187,12 +186,16 @@ def _notify(now, kind, ids):
             items[person].append(row)
     if not items:
         return
-    people = User.objects.filter(pk__in=items).only("pk", "email", "language", "time_zone", "first_name", "last_name")
+    people = User.objects.filter(pk__in=items).only(
+        "pk", "username", "email", "language", "time_zone", "first_name", "last_name"
+    )
+    slug = "sla-warning-digest" if kind == "warning" else "sla-breach-digest"
+    template = message_template(slug)
     emails = []
     for person in people:
         if not person.email:
             continue
-        subject, body = _digest(person, kind, items[person.pk])
+        subject, body = _digest(person, template, items[person.pk])
         emails.append(
             {
                 "key": f"sla:{kind}:{now.isoformat()}:user:{person.pk}",
@@ -215,51 +218,42 @@ def _leads_and_managers():
     return leads, managers
 
 
-def _digest(person, kind, rows):
-    try:
-        zone = zoneinfo.ZoneInfo(person.time_zone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("UTC")
-    labels = dict(ClockTarget.choices)
-    with translation.override(person.language or settings.LANGUAGE_CODE):
-        count = len(rows)
-        if kind == "warning":
-            subject = ngettext(
-                "%(count)d ticket is close to its SLA target", "%(count)d tickets are close to their SLA targets", count
-            )
-            intro = _("These targets are nearly used up:")
-        else:
-            subject = ngettext(
-                "%(count)d ticket breached its SLA target", "%(count)d tickets breached SLA targets", count
-            )
-            intro = _("These targets were missed:")
-        lines = [intro, ""]
+def _digest(person, template, rows):
+    """One person's digest from the admin's template; the ticket lines are its `ticket_lines` placeholder."""
+
+    def values(user):
+        labels = dict(ClockTarget.choices)
+        lines = []
         for row in sorted(rows, key=lambda r: r["due_at"])[:DIGEST_ITEMS]:
             ref = Ticket.ref_for(row["ticket_id"])
-            due = row["due_at"].astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
             lines.append(
                 _("%(ref)s · %(target)s due %(due)s · %(subject)s")
                 % {
                     "ref": ref,
                     "target": str(labels.get(row["target"], row["target"])),
-                    "due": due,
+                    "due": local_time(row["due_at"], user),
                     "subject": row["ticket__subject"],
                 }
             )
-            lines.append(f"  {settings.FIRSTLINE_SITE_URL}{reverse('helpdesk:ticket-detail', args=[ref])}")
-        if count > DIGEST_ITEMS:
-            lines.append(_("… and %(count)d more.") % {"count": count - DIGEST_ITEMS})
-        breaching = f"{settings.FIRSTLINE_SITE_URL}{reverse('helpdesk:ticket-list')}?view=breaching"
-        lines += ["", _("Breaching soon:"), breaching]
-        if count == 1:
-            row = rows[0]
-            ref = Ticket.ref_for(row["ticket_id"])
-            subject = f"[{ref}] " + (
-                _("SLA target nearly used: %(subject)s") if kind == "warning" else _("SLA target breached: %(subject)s")
-            ) % {"subject": row["ticket__subject"]}
-        else:
-            subject = subject % {"count": count}
-    return subject, "\n".join(lines) + "\n"
+            lines.append(f"  {_agent_url(ref)}")
+        return _digest_values(lines, len(rows))
+
+    rendered = render_for(person, template, values)
+    return rendered["subject"], rendered["body"]
+
+
+def _agent_url(ref):
+    return f"{settings.FIRSTLINE_SITE_URL}{reverse('helpdesk:ticket-detail', args=[ref])}"
+
+
+def _digest_values(lines, count):
+    if count > DIGEST_ITEMS:
+        lines.append(_("… and %(count)d more.") % {"count": count - DIGEST_ITEMS})
+    return {
+        "ticket_count": str(count),
+        "ticket_lines": "\n".join(lines),
+        "breaching_url": f"{settings.FIRSTLINE_SITE_URL}{reverse('helpdesk:ticket-list')}?view=breaching",
+    }
 
 
 # --- time-based escalation ------------------------------------------------------------------
@@ -470,28 +464,30 @@ def _notify_escalations(now):
             people.update(managers)
         for person in people:
             items[person].append(row)
+    template = message_template("time-escalation-digest")
     emails = []
-    for person in User.objects.filter(pk__in=items).only("pk", "email", "language", "first_name", "last_name"):
+    for person in User.objects.filter(pk__in=items).only(
+        "pk", "username", "email", "language", "time_zone", "first_name", "last_name"
+    ):
         if not person.email:
             continue
-        with translation.override(person.language or settings.LANGUAGE_CODE):
-            mine = items[person.pk]
-            subject = ngettext(
-                "%(count)d ticket escalated to your level", "%(count)d tickets escalated to your level", len(mine)
-            ) % {"count": len(mine)}
-            lines = [_("Escalated automatically after their time at the previous level ran out:"), ""]
+        mine = items[person.pk]
+
+        def values(user, mine=mine):
+            lines = []
             for row in mine[:DIGEST_ITEMS]:
                 ref = Ticket.ref_for(row["ticket_id"])
                 lines.append(f"{ref} · {SupportLevel(row['to_level']).label} · {row['ticket__subject']}")
-                lines.append(f"  {settings.FIRSTLINE_SITE_URL}{reverse('helpdesk:ticket-detail', args=[ref])}")
-            if len(mine) > DIGEST_ITEMS:
-                lines.append(_("… and %(count)d more.") % {"count": len(mine) - DIGEST_ITEMS})
+                lines.append(f"  {_agent_url(ref)}")
+            return _digest_values(lines, len(mine))
+
+        rendered = render_for(person, template, values)
         emails.append(
             {
                 "key": f"esc:time:{now.isoformat()}:user:{person.pk}",
                 "to": person.email,
-                "subject": subject,
-                "body": "\n".join(lines) + "\n",
+                "subject": rendered["subject"],
+                "body": rendered["body"],
                 "recipient_user_id": person.pk,
                 "reference": "SLA",
             }

@@ -17,6 +17,27 @@ def sweep_sla():
     return sweep()
 
 
+def release_held_replies():
+    """Schedule target: every minute, send the macro replies whose undo window has passed."""
+    from .macros import release_held_replies as release
+
+    return release()
+
+
+def release_held_reply(message_id):
+    """Wake-up call after a macro: release its reply as soon as the undo window ends."""
+    from .macros import release_held_reply as release
+
+    return release(message_id)
+
+
+def sweep_reminders():
+    """Schedule target: every minute, close answered reminders and notify agents of the rest."""
+    from .reminders import sweep_reminders as sweep
+
+    return sweep()
+
+
 def refresh_sla_rollup():
     """Schedule target: every ten minutes, the dashboard's counts for recent days."""
     from .rollup import refresh

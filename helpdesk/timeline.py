@@ -4,13 +4,15 @@ A module of its own below `services`, `clocks` and `escalation`, so that those
 can use it without importing each other in a circle.
 """
 
+import zoneinfo
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from comms.defaults import default_template
 from comms.models import MessageTemplate
 from comms.services import queue_email, render_template
 
@@ -70,39 +72,42 @@ def tickets_changed():
 # --- notices ---------------------------------------------------------------------------
 
 
-def email(user, *, key, template, context, reference):
-    """Render an email in the recipient's language and write it to the outbox."""
-    if not user or not user.email:
-        return
-    with translation.override(user.language or settings.LANGUAGE_CODE):
-        context = {**context, "recipient": user, "site_url": settings.FIRSTLINE_SITE_URL}
-        subject = render_to_string(f"helpdesk/email/{template}_subject.txt", context).strip()
-        body = render_to_string(f"helpdesk/email/{template}.txt", context)
-    queue_email(
-        key=key,
-        to=user.email,
-        subject=" ".join(subject.split()),
-        body=body,
-        recipient_user_id=user.pk,
-        reference=reference,
-        thread=reference,
-    )
+def message_template(slug):
+    """The admin's active template `slug`; its built-in text (comms.defaults) while there is none or it is off."""
+    return MessageTemplate.objects.filter(slug=slug, is_active=True).first() or default_template(slug)
 
 
-def email_from_template(user, *, key, slug, values, reference, fallback, context):
-    """Write the admin-edited template `slug` to the outbox in the recipient's language.
+def local_time(value, user):
+    """A moment as the recipient reads it: their time zone, with its name."""
+    if value is None:
+        return ""
+    try:
+        zone = zoneinfo.ZoneInfo(getattr(user, "time_zone", "") or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("UTC")
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
 
-    Until an admin has that template (or while it is switched off), the
-    built-in text `fallback` (a Django template pair) is sent instead.
+
+def render_for(user, template, values):
+    """`template` in the recipient's language (English where it has none), with `values` computed in it.
+
+    `values` may be a dict or a function of the recipient, so that labels and
+    times in it come out in the recipient's language and time zone.
     """
+    language = user.language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        data = values(user) if callable(values) else dict(values)
+        data.setdefault("recipient_name", user.display_name)
+        data.setdefault("site_url", settings.FIRSTLINE_SITE_URL)
+        return render_template(template, language=language, values=data)
+
+
+def email_from_template(user, *, key, slug, values, reference, template=None):
+    """Write the message template `slug`, rendered for `user`, to the outbox once per `key`."""
     if not user or not user.email:
-        return
-    template = MessageTemplate.objects.filter(slug=slug, is_active=True).first()
-    if template is None:
-        email(user, key=key, template=fallback, context=context, reference=reference)
-        return
-    rendered = render_template(template, language=user.language or settings.LANGUAGE_CODE, values=values)
-    queue_email(
+        return None
+    rendered = render_for(user, template or message_template(slug), values)
+    return queue_email(
         key=key,
         to=user.email,
         subject=rendered["subject"],

@@ -14,6 +14,8 @@ def _isolated_settings(settings, tmp_path, monkeypatch):
     from django_q.conf import Conf
 
     monkeypatch.setattr(Conf, "SYNC", True)
+    # Tasks run inline: the wake-up after a macro must not sleep out its undo window in the request.
+    settings.FIRSTLINE_HOLD_WAKE_SECONDS = 0
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Nothing cached by one test (such as shared queue counts) reaches the next.
     from django.core.cache import cache

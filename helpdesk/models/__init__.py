@@ -29,6 +29,17 @@ from .core import (
     attachment_path,
     ref_to_pk,
 )
+from .macros import (
+    Assignment,
+    Macro,
+    MacroApplication,
+    MacroQuerySet,
+    ReminderOutcome,
+    ReminderUnit,
+    Tag,
+    TicketReminder,
+    TicketReminderQuerySet,
+)
 from .service_levels import (
     BusinessCalendar,
     BusinessHours,
@@ -53,6 +64,15 @@ from .service_levels import (
 )
 
 __all__ = [
+    "Assignment",
+    "Macro",
+    "MacroApplication",
+    "MacroQuerySet",
+    "ReminderOutcome",
+    "ReminderUnit",
+    "Tag",
+    "TicketReminder",
+    "TicketReminderQuerySet",
     "DONE_STATUSES",
     "OPEN_STATUSES",
     "STAFF_ROLES",

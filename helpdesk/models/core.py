@@ -324,7 +324,9 @@ class TicketQuerySet(models.QuerySet):
         return self.select_related("requester", "organization", "assignee").prefetch_related("queue", "category")
 
     def with_detail(self):
-        return self.select_related("requester", "organization__tier", "assignee").prefetch_related("queue", "category")
+        return self.select_related("requester", "organization__tier", "assignee").prefetch_related(
+            "queue", "category", "tags"
+        )
 
     def queue_counts(self, user, *, since, soon=None, only=None):
         """Every agent queue's count (or those named in `only`) in one round trip.
@@ -421,6 +423,7 @@ class Ticket(models.Model):
     reopen_count = models.PositiveSmallIntegerField(default=0)
     handoff_pending_since = models.DateTimeField(null=True, blank=True)
     escalation_requested_at = models.DateTimeField(null=True, blank=True)
+    tags = models.ManyToManyField("helpdesk.Tag", blank=True, related_name="tickets", verbose_name=_("tags"))
     # Bumped by every service that changes the ticket, so an edit made from a
     # stale page is detected instead of silently overwriting someone else's.
     version = models.PositiveIntegerField(default=1)
@@ -504,10 +507,17 @@ class Message(models.Model):
     body_html = models.TextField(blank=True, editable=False)
     is_internal = models.BooleanField(_("internal note"), default=False)
     created_at = models.DateTimeField(default=timezone.now)
+    # A reply sent by a macro waits out the undo window: until this time the
+    # customer does not see it; helpdesk.macros.release_held_replies then sends
+    # it and clears the field. Null for every message that is not held.
+    held_until = models.DateTimeField(_("held until"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["created_at", "pk"]
-        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_created")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="message_ticket_created"),
+            models.Index(fields=["held_until"], name="message_held", condition=Q(held_until__isnull=False)),
+        ]
         verbose_name = _("message")
         verbose_name_plural = _("messages")
 
@@ -542,6 +552,12 @@ class TicketEventQuerySet(models.QuerySet):
     def public(self):
         return self.filter(is_public=True)
 
+    def visible_to_customer(self, now):
+        """Public entries, without replies still held in a macro's undo window."""
+        return self.public().filter(
+            Q(message__isnull=True) | Q(message__held_until__isnull=True) | Q(message__held_until__lte=now)
+        )
+
     def timeline(self):
         """Everything the timeline shows, in time order, in two queries."""
         return (
@@ -570,6 +586,10 @@ class EventKind(models.TextChoices):
     ESCALATION_REQUESTED = "esc_requested", _("Customer asked for escalation")
     ESCALATION_ANSWERED = "esc_answered", _("Escalation request answered")
     FILES_SKIPPED = "files_skipped", _("Email attachments not kept")
+    TAGS = "tags", _("Tags changed")
+    MACRO_APPLIED = "macro", _("Macro applied")
+    MACRO_UNDONE = "macro_undone", _("Macro undone")
+    REMINDER = "reminder", _("Reminder")
 
 
 class TicketEvent(models.Model):

@@ -104,6 +104,21 @@ def event_summary(event):
             for item in data.get("files", [])
         )
         return _("sent attachments that were not kept: %(files)s") % {"files": files}
+    if event.kind == EventKind.TAGS:
+        parts = []
+        if data.get("added"):
+            parts.append(_("added the tags %(names)s") % {"names": ", ".join(data["added"])})
+        if data.get("removed"):
+            parts.append(_("removed the tags %(names)s") % {"names": ", ".join(data["removed"])})
+        return "; ".join(parts) or event.get_kind_display()
+    if event.kind == EventKind.MACRO_APPLIED:
+        return _("applied the macro “%(name)s”") % {"name": data.get("macro", "")}
+    if event.kind == EventKind.MACRO_UNDONE:
+        if data.get("reply_withdrawn"):
+            return _("undid the macro “%(name)s”; its reply was withdrawn unsent") % {"name": data.get("macro", "")}
+        return _("undid the macro “%(name)s”") % {"name": data.get("macro", "")}
+    if event.kind == EventKind.REMINDER:
+        return _("reminder for %(agent)s: the customer has not answered") % {"agent": data.get("agent", "")}
     if event.kind not in labels:
         return event.get_kind_display()
     name, choices = labels[event.kind]

@@ -20,4 +20,23 @@
       }
     }
   });
+
+  // "Undo (10 s)" after a macro: count down the seconds the server gave; at zero the button says it is too late.
+  // Without this script the button stays, and the server refuses a late undo with a message.
+  function countdowns() {
+    document.querySelectorAll("[data-countdown]").forEach(function (button) {
+      if (!button.dataset.deadline) {
+        button.dataset.deadline = String(Date.now() + 1000 * parseInt(button.dataset.countdown, 10));
+      }
+      var left = Math.max(0, Math.ceil((parseInt(button.dataset.deadline, 10) - Date.now()) / 1000));
+      var label = button.querySelector("[data-countdown-left]");
+      if (label) label.textContent = String(left);
+      if (left === 0 && !button.disabled) {
+        button.disabled = true;
+        button.textContent = button.dataset.countdownDone || "";
+      }
+    });
+  }
+  setInterval(countdowns, 500);
+  document.addEventListener("htmx:afterSettle", countdowns);
 })();

@@ -40,6 +40,7 @@ def violations(page):
         ("agent1", "/agent/"),
         ("agent1", "/agent/?view=breaching"),
         ("agent1", "/agent/tickets/{ref}/"),
+        ("agent1", "/agent/reminders/"),
         ("manager", "/manager/"),
         ("alice", "/portal/"),
         ("alice", "/portal/tickets/{ref}/"),

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from comms.defaults import install_default_templates
+from comms.defaults import TEMPLATES, install_default_templates
 from comms.models import MessageTemplate
 from comms.services import render_template
 from comms.templating import problems, render, render_subject, samples
@@ -61,15 +61,16 @@ def test_a_subject_cannot_carry_a_new_header():
 
 def test_a_missing_translation_falls_back_to_english_and_says_so():
     install_default_templates()
-    acknowledgement = MessageTemplate.objects.get(slug="ticket-received")
-    spanish = render_template(acknowledgement, language="es", values=samples("ticket_ack"))
-    assert spanish["language"] == "es" and spanish["subject"].startswith("[FL-1042] Hemos recibido")
-    japanese = render_template(acknowledgement, language="ja", values=samples("ticket_ack"))
-    assert japanese["language"] == "en" and japanese["subject"].startswith("[FL-1042] We have your request")
+    # The resolution notice ships in English and Spanish only.
+    resolution = MessageTemplate.objects.get(slug="resolved")
+    spanish = render_template(resolution, language="es", values=samples("resolution"))
+    assert spanish["language"] == "es" and spanish["subject"].startswith("[FL-1042] Resuelto")
+    japanese = render_template(resolution, language="ja", values=samples("resolution"))
+    assert japanese["language"] == "en" and japanese["subject"].startswith("[FL-1042] Resolved")
 
 
 def test_default_templates_install_once_and_keep_edits():
-    assert install_default_templates() == 4
+    assert install_default_templates() == len(TEMPLATES)
     MessageTemplate.objects.filter(slug="resolved").update(name="Edited")
     assert install_default_templates() == 0
     assert MessageTemplate.objects.get(slug="resolved").name == "Edited"

@@ -733,7 +733,9 @@ def test_actions_refuse_get(agent_client, ticket):
 # by prefetch (two small queries) rather than by join: see TicketQuerySet.with_list_columns.
 LIST_QUERIES = 8  # + counts, page rows, their queues and categories, queue and category choices
 FRAGMENT_QUERIES = 6  # + counts, page rows, their queues and categories
-DETAIL_QUERIES = 9  # + ticket, its queue and category, timeline, attachments, category and queue choices
+# + ticket, its queue, category and tags, timeline, attachments, category and queue choices, the agent's macro
+# still in its undo window
+DETAIL_QUERIES = 11
 
 
 def _many_tickets(n, alice, agent):

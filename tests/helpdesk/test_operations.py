@@ -55,6 +55,8 @@ def test_setup_schedules_is_idempotent():
         "helpdesk.sweep_sla",
         "helpdesk.refresh_sla_rollup",
         "helpdesk.rebuild_sla_rollup",
+        "helpdesk.release_held_replies",
+        "helpdesk.sweep_reminders",
     }
 
 

@@ -17,6 +17,7 @@ from django.db.models import F
 
 from comms.defaults import install_default_channel_rules, install_default_templates
 from helpdesk import rollup, services
+from helpdesk.macro_defaults import install_default_macros
 from helpdesk.models import (
     STAFF_ROLES,
     Category,
@@ -342,6 +343,7 @@ def seed_configuration():
     install_defaults()
     install_default_templates()
     install_default_channel_rules()
+    install_default_macros()
     for name, tier in ORGANIZATIONS:
         Organization.objects.get_or_create(name=name, defaults={"tier": ServiceTier.objects.get(name=tier)})
     for name in TEAMS:

@@ -13,6 +13,10 @@ SCHEDULES = {
     "comms.process_inbound": ("comms.tasks.process_pending_inbound", 1),
     # */1 * * * *  SLA warnings, breaches and time-based escalations
     "helpdesk.sweep_sla": ("helpdesk.tasks.sweep_sla", 1),
+    # */1 * * * *  send macro replies whose undo window has passed (a wake-up task usually beat it)
+    "helpdesk.release_held_replies": ("helpdesk.tasks.release_held_replies", 1),
+    # */1 * * * *  ticket reminders: drop answered ones, notify the agent of the rest
+    "helpdesk.sweep_reminders": ("helpdesk.tasks.sweep_reminders", 1),
     # */10 * * * *  the SLA dashboard's daily counts for the last 90 days
     "helpdesk.refresh_sla_rollup": ("helpdesk.tasks.refresh_sla_rollup", 10),
     # 0 3 * * *  (daily) the SLA dashboard's daily counts for every day
