@@ -59,7 +59,9 @@ def set_user_role(actor, user, *, role):
         user.is_staff = role in (Role.MANAGER, Role.ADMIN)
         if role == Role.ADMIN:
             user.is_superuser = True
-        user.save(update_fields=["role", "is_staff", "is_superuser"])
+        if role != Role.CUSTOMER:
+            user.is_org_admin = False  # an organization admin is a kind of customer
+        user.save(update_fields=["role", "is_staff", "is_superuser", "is_org_admin"])
         role_groups = Group.objects.filter(name__in=Role.values)
         user.groups.remove(*role_groups)
         group, _created = Group.objects.get_or_create(name=role)
@@ -119,20 +121,21 @@ def _notify_message(ticket, message):
         return  # internal notes never reach a customer
     author = message.author
     if author.is_customer:
-        recipient = ticket.assignee
-        template = "customer_replied"
+        recipients = [(ticket.assignee, "customer_replied")]
+        # An organization admin answering a colleague's ticket: the colleague hears of it too.
+        recipients.append((ticket.requester, "agent_replied"))
     else:
-        recipient = ticket.requester
-        template = "agent_replied"
-    if recipient is None or recipient.pk == author.pk:
-        return
-    email(
-        recipient,
-        key=f"ticket:{ticket.pk}:message:{message.pk}:user:{recipient.pk}",
-        template=template,
-        context={"ticket": ticket, "message": message},
-        reference=ticket.ref,
-    )
+        recipients = [(ticket.requester, "agent_replied")]
+    for recipient, template in recipients:
+        if recipient is None or recipient.pk == author.pk:
+            continue
+        email(
+            recipient,
+            key=f"ticket:{ticket.pk}:message:{message.pk}:user:{recipient.pk}",
+            template=template,
+            context={"ticket": ticket, "message": message},
+            reference=ticket.ref,
+        )
 
 
 # --- tickets ---------------------------------------------------------------------------------
