@@ -6,7 +6,7 @@ from django.db import IntegrityError
 from django.urls import reverse
 
 from helpdesk import services
-from helpdesk.models import Role, Status, Ticket
+from helpdesk.models import Role, Status, Ticket, User
 
 from .factories import CustomerFactory, MessageFactory, TicketFactory
 
@@ -117,3 +117,36 @@ def test_a_new_staff_role_clears_the_org_admin_flag(carol):
     services.set_user_role(None, carol, role=Role.AGENT)
     carol.refresh_from_db()
     assert carol.role == Role.AGENT and carol.is_org_admin is False
+
+
+def test_admin_makes_a_customer_an_organization_admin(client, alice, agent):
+    root = User.objects.create_superuser("root", "root@example.com", "pw", role="admin")
+    client.force_login(root)
+    url = reverse("admin:helpdesk_user_change", args=[alice.pk])
+    form = client.get(url).content.decode()
+    assert 'name="is_org_admin"' in form and 'name="pending_activation"' in form
+    data = {
+        "username": alice.username,
+        "email": alice.email,
+        "first_name": alice.first_name,
+        "last_name": alice.last_name,
+        "role": "customer",
+        "organization": alice.organization_id,
+        "is_org_admin": "on",
+        "is_active": "on",
+        "language": "en",
+        "time_zone": "UTC",
+        "languages": "[]",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "10:00:00",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    alice.refresh_from_db()
+    assert alice.is_org_admin
+
+    agent_url = reverse("admin:helpdesk_user_change", args=[agent.pk])
+    refused = client.post(agent_url, {**data, "username": agent.username, "role": "agent"})
+    assert "Only customers can be organization admins." in refused.content.decode()
+    agent.refresh_from_db()
+    assert not agent.is_org_admin
