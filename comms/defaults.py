@@ -327,3 +327,211 @@ def install_default_channel_rules():
         )
         created += made
     return created
+
+
+# --- account emails (sign-up, activation, password reset) --------------------------
+# Kept as one block at the end so that other templates can be added above it.
+# Sent by helpdesk.accounts; `built_in_template` stands in while an admin has
+# not installed (or has switched off) one of these, because an account cannot
+# be confirmed or recovered without its email.
+
+ACCOUNT_TEMPLATES = {
+    "account-activation": (
+        "account",
+        "Confirm your email address",
+        {
+            "en": (
+                "Confirm your email address to finish signing up",
+                "Hello {{ customer_name }},\n\n"
+                "Someone (we hope you) asked for a support account for {{ organization }} with this address. "
+                "Open this link to confirm it and switch the account on:\n\n{{ activation_url }}\n\n"
+                "The link works for {{ expires_in }} and only once. If you did not sign up, ignore this "
+                "message: nothing happens without the link.\n",
+            ),
+            "es": (
+                "Confirme su correo para terminar el registro",
+                "Hola {{ customer_name }}:\n\n"
+                "Alguien (esperamos que usted) ha pedido una cuenta de soporte de {{ organization }} con esta "
+                "dirección. Abra este enlace para confirmarla y activar la cuenta:\n\n{{ activation_url }}\n\n"
+                "El enlace sirve durante {{ expires_in }} y una sola vez. Si no se ha registrado, ignore este "
+                "mensaje: sin el enlace no ocurre nada.\n",
+            ),
+            "fr": (
+                "Confirmez votre adresse pour terminer l'inscription",
+                "Bonjour {{ customer_name }},\n\n"
+                "Quelqu'un (vous, nous l'espérons) a demandé un compte d'assistance pour {{ organization }} avec "
+                "cette adresse. Ouvrez ce lien pour la confirmer et activer le compte :\n\n{{ activation_url }}\n\n"
+                "Le lien est valable {{ expires_in }}, une seule fois. Si vous ne vous êtes pas inscrit, ignorez "
+                "ce message : rien ne se passe sans le lien.\n",
+            ),
+            "de": (
+                "Bestätigen Sie Ihre E-Mail-Adresse, um die Registrierung abzuschließen",
+                "Hallo {{ customer_name }},\n\n"
+                "jemand (hoffentlich Sie) hat mit dieser Adresse ein Support-Konto für {{ organization }} "
+                "beantragt. Öffnen Sie diesen Link, um sie zu bestätigen und das Konto freizuschalten:\n\n"
+                "{{ activation_url }}\n\n"
+                "Der Link gilt {{ expires_in }} lang und nur einmal. Wenn Sie sich nicht registriert haben, "
+                "ignorieren Sie diese Nachricht: Ohne den Link passiert nichts.\n",
+            ),
+            "zh-hans": (
+                "请确认您的邮箱地址以完成注册",
+                "{{ customer_name }}，您好：\n\n"
+                "有人（希望是您本人）使用此邮箱申请了 {{ organization }} 的支持账户。"
+                "请打开以下链接确认邮箱并启用账户：\n\n{{ activation_url }}\n\n"
+                "该链接在 {{ expires_in }} 内有效，且只能使用一次。"
+                "如果您没有注册，请忽略此邮件：不打开链接就不会有任何变化。\n",
+            ),
+            "ja": (
+                "登録を完了するためにメールアドレスを確認してください",
+                "{{ customer_name }} 様\n\n"
+                "このアドレスで {{ organization }} のサポートアカウントの登録申請がありました。"
+                "次のリンクを開いてアドレスを確認し、アカウントを有効にしてください。\n\n{{ activation_url }}\n\n"
+                "リンクの有効期間は {{ expires_in }} で、一度だけ使えます。"
+                "お心当たりがない場合はこのメールを無視してください。"
+                "リンクを開かない限り何も起こりません。\n",
+            ),
+            "pt": (
+                "Confirme o seu e-mail para concluir o registo",
+                "Olá {{ customer_name }},\n\n"
+                "Alguém (esperamos que tenha sido você) pediu uma conta de suporte de {{ organization }} com este "
+                "endereço. Abra esta ligação para o confirmar e ativar a conta:\n\n{{ activation_url }}\n\n"
+                "A ligação é válida durante {{ expires_in }} e só uma vez. Se não se registou, ignore esta "
+                "mensagem: sem a ligação nada acontece.\n",
+            ),
+        },
+    ),
+    "account-exists": (
+        "account",
+        "Sign-up with an address that already has an account",
+        {
+            "en": (
+                "You already have an account",
+                "Hello {{ customer_name }},\n\n"
+                "Someone tried to sign up with this email address, but it already has an account, so nothing "
+                "was changed.\n\nSign in here: {{ login_url }}\n"
+                "Forgotten your password? Choose a new one here: {{ reset_url }}\n\n"
+                "If this was not you, you can ignore this message.\n",
+            ),
+            "es": (
+                "Ya tiene una cuenta",
+                "Hola {{ customer_name }}:\n\n"
+                "Alguien ha intentado registrarse con esta dirección, pero ya tiene una cuenta, así que no se ha "
+                "cambiado nada.\n\nInicie sesión aquí: {{ login_url }}\n"
+                "¿Ha olvidado la contraseña? Elija una nueva aquí: {{ reset_url }}\n\n"
+                "Si no ha sido usted, puede ignorar este mensaje.\n",
+            ),
+            "fr": (
+                "Vous avez déjà un compte",
+                "Bonjour {{ customer_name }},\n\n"
+                "Quelqu'un a essayé de s'inscrire avec cette adresse, mais elle a déjà un compte : rien n'a été "
+                "modifié.\n\nConnectez-vous ici : {{ login_url }}\n"
+                "Mot de passe oublié ? Choisissez-en un nouveau ici : {{ reset_url }}\n\n"
+                "Si ce n'était pas vous, ignorez simplement ce message.\n",
+            ),
+            "de": (
+                "Sie haben bereits ein Konto",
+                "Hallo {{ customer_name }},\n\n"
+                "jemand wollte sich mit dieser Adresse registrieren, aber dafür gibt es schon ein Konto; es "
+                "wurde nichts geändert.\n\nHier melden Sie sich an: {{ login_url }}\n"
+                "Passwort vergessen? Hier wählen Sie ein neues: {{ reset_url }}\n\n"
+                "Falls Sie das nicht waren, können Sie diese Nachricht ignorieren.\n",
+            ),
+            "zh-hans": (
+                "您已经有账户了",
+                "{{ customer_name }}，您好：\n\n"
+                "有人尝试用此邮箱注册，但该邮箱已有账户，因此没有做任何更改。\n\n"
+                "在此登录：{{ login_url }}\n忘记密码？在此设置新密码：{{ reset_url }}\n\n"
+                "如果这不是您本人的操作，请忽略此邮件。\n",
+            ),
+            "ja": (
+                "アカウントはすでにお持ちです",
+                "{{ customer_name }} 様\n\n"
+                "このメールアドレスで登録しようとした操作がありましたが、すでにアカウントがあるため何も変更していません。\n\n"
+                "サインインはこちら：{{ login_url }}\n"
+                "パスワードをお忘れの場合はこちらで再設定できます：{{ reset_url }}\n\n"
+                "お心当たりがない場合は、このメールを無視してください。\n",
+            ),
+            "pt": (
+                "Já tem uma conta",
+                "Olá {{ customer_name }},\n\n"
+                "Alguém tentou registar-se com este endereço, mas ele já tem uma conta, por isso nada foi "
+                "alterado.\n\nEntre aqui: {{ login_url }}\n"
+                "Esqueceu-se da palavra-passe? Escolha uma nova aqui: {{ reset_url }}\n\n"
+                "Se não foi você, pode ignorar esta mensagem.\n",
+            ),
+        },
+    ),
+    "password-reset": (
+        "account",
+        "Choose a new password",
+        {
+            "en": (
+                "Choose a new password",
+                "Hello {{ customer_name }},\n\n"
+                "We received a request to reset the password of your account. Choose a new one here:\n\n"
+                "{{ reset_url }}\n\n"
+                "The link works for {{ expires_in }} and stops working once used. If you did not ask for it, "
+                "ignore this message: your password stays as it is.\n",
+            ),
+            "es": (
+                "Elija una contraseña nueva",
+                "Hola {{ customer_name }}:\n\n"
+                "Hemos recibido una solicitud para restablecer la contraseña de su cuenta. Elija una nueva aquí:"
+                "\n\n{{ reset_url }}\n\n"
+                "El enlace sirve durante {{ expires_in }} y deja de funcionar al usarlo. Si no lo ha pedido, "
+                "ignore este mensaje: su contraseña no cambia.\n",
+            ),
+            "fr": (
+                "Choisissez un nouveau mot de passe",
+                "Bonjour {{ customer_name }},\n\n"
+                "Nous avons reçu une demande de réinitialisation du mot de passe de votre compte. "
+                "Choisissez-en un nouveau ici :\n\n{{ reset_url }}\n\n"
+                "Le lien est valable {{ expires_in }} et ne sert qu'une fois. Si vous n'avez rien demandé, "
+                "ignorez ce message : votre mot de passe ne change pas.\n",
+            ),
+            "de": (
+                "Wählen Sie ein neues Passwort",
+                "Hallo {{ customer_name }},\n\n"
+                "wir haben eine Anfrage erhalten, das Passwort Ihres Kontos zurückzusetzen. Hier wählen Sie ein "
+                "neues:\n\n{{ reset_url }}\n\n"
+                "Der Link gilt {{ expires_in }} lang und nur einmal. Wenn Sie das nicht angefordert haben, "
+                "ignorieren Sie diese Nachricht: Ihr Passwort bleibt unverändert.\n",
+            ),
+            "zh-hans": (
+                "设置新密码",
+                "{{ customer_name }}，您好：\n\n"
+                "我们收到了重置您账户密码的请求。请在此设置新密码：\n\n{{ reset_url }}\n\n"
+                "该链接在 {{ expires_in }} 内有效，使用后即失效。"
+                "如果您没有提出此请求，请忽略此邮件：您的密码不会改变。\n",
+            ),
+            "ja": (
+                "新しいパスワードを設定してください",
+                "{{ customer_name }} 様\n\n"
+                "アカウントのパスワード再設定のリクエストを受け付けました。こちらから新しいパスワードを設定してください。\n\n"
+                "{{ reset_url }}\n\n"
+                "リンクの有効期間は {{ expires_in }} で、一度使うと無効になります。"
+                "お心当たりがない場合はこのメールを無視してください。パスワードは変わりません。\n",
+            ),
+            "pt": (
+                "Escolha uma nova palavra-passe",
+                "Olá {{ customer_name }},\n\n"
+                "Recebemos um pedido para repor a palavra-passe da sua conta. Escolha uma nova aqui:\n\n"
+                "{{ reset_url }}\n\n"
+                "A ligação é válida durante {{ expires_in }} e deixa de funcionar depois de usada. Se não fez "
+                "este pedido, ignore esta mensagem: a sua palavra-passe não muda.\n",
+            ),
+        },
+    ),
+}
+TEMPLATES.update(ACCOUNT_TEMPLATES)
+
+
+def built_in_template(slug):
+    """An unsaved MessageTemplate with the built-in texts of `slug` (for sending when none is installed)."""
+    kind, name, texts = TEMPLATES[slug]
+    fields = {}
+    for language, (subject, body) in texts.items():
+        suffix = language.replace("-", "_")
+        fields[f"subject_{suffix}"] = subject
+        fields[f"body_{suffix}"] = body
+    return MessageTemplate(kind=kind, name=name, slug=slug, **fields)

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .templating import TemplateKind, problems
+from .templating import kind_choices, problems
 
 
 class OutboundStatus(models.TextChoices):
@@ -113,7 +113,7 @@ class MessageTemplate(models.Model):
     the kind's vocabulary (comms/templating.py) and are checked at save.
     """
 
-    kind = models.CharField(_("kind"), max_length=30, choices=TemplateKind.CHOICES)
+    kind = models.CharField(_("kind"), max_length=30, choices=kind_choices)
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     category_slug = models.SlugField(

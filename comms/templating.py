@@ -171,3 +171,30 @@ def render_subject(text, values):
 
 def samples(kind):
     return {name: str(sample) for name, (_description, sample) in vocabulary(kind).items()}
+
+
+# --- account emails (sign-up, activation, password reset) --------------------------
+# Kept as one block at the end so that other kinds can be added above it.
+
+ACCOUNT = {
+    "customer_name": COMMON["customer_name"],
+    "organization": COMMON["organization"],
+    "site_url": COMMON["site_url"],
+    "activation_url": (
+        _("The link that confirms the email address and activates the account"),
+        "https://help.example.com/accounts/activate/abc123/",
+    ),
+    "reset_url": (
+        _("The link to choose a new password (in a reset email), or to ask for one"),
+        "https://help.example.com/accounts/password-reset/",
+    ),
+    "login_url": (_("The sign-in page"), "https://help.example.com/accounts/login/"),
+    "expires_in": (_("How long the link in the email works"), "2 days"),
+}
+TemplateKind.CHOICES.append(("account", _("Account email (sign-up, activation, password reset)")))
+TemplateKind.VOCABULARY["account"] = ACCOUNT
+
+
+def kind_choices():
+    """MessageTemplate.kind's choices, read when used: a new kind needs no migration."""
+    return TemplateKind.CHOICES

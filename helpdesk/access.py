@@ -56,12 +56,12 @@ def get_ticket_for_customer(user, ref, queryset=None):
 
 
 def get_attachment_for_user(user, pk):
-    """An attachment is visible to agents, and to customers of the ticket's
-    organization when its message is public."""
+    """An attachment is visible to agents, and to a customer who may see its ticket
+    (see TicketQuerySet.for_customer) when its message is public."""
     attachment = get_object_or_404(Attachment.objects.select_related("message__ticket"), pk=pk)
     message = attachment.message
     if user.is_agent:
         return attachment
-    if user.is_customer and not message.is_internal and message.ticket.organization_id == user.organization_id:
+    if not message.is_internal and message.ticket.is_visible_to_customer(user):
         return attachment
     raise Http404

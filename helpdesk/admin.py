@@ -1,5 +1,6 @@
 """Django admin: configuration that calls services for anything with a history."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
@@ -33,6 +34,7 @@ from .models import (
     TicketEvent,
     TicketReminder,
     User,
+    clean_email_domains,
 )
 
 
@@ -47,9 +49,19 @@ class UserAdmin(DjangoUserAdmin):
         "organization",
         "support_level",
         "team",
+        "is_org_admin",
         "is_active",
     )
-    list_filter = ("role", "support_level", "team", "organization__tier", "is_active", "is_staff")
+    list_filter = (
+        "role",
+        "is_org_admin",
+        "support_level",
+        "team",
+        "organization__tier",
+        "is_active",
+        "pending_activation",
+        "is_staff",
+    )
     search_fields = ("username", "email", "first_name", "last_name", "organization__name")
     list_select_related = ("organization", "team")
     autocomplete_fields = ("organization",)
@@ -57,7 +69,19 @@ class UserAdmin(DjangoUserAdmin):
         *DjangoUserAdmin.fieldsets,
         (
             _("Firstline"),
-            {"fields": ("role", "organization", "language", "time_zone", "support_level", "team", "languages")},
+            {
+                "fields": (
+                    "role",
+                    "organization",
+                    "is_org_admin",
+                    "pending_activation",
+                    "language",
+                    "time_zone",
+                    "support_level",
+                    "team",
+                    "languages",
+                )
+            },
         ),
     )
     add_fieldsets = (
@@ -71,6 +95,7 @@ class UserAdmin(DjangoUserAdmin):
                     "last_name",
                     "role",
                     "organization",
+                    "is_org_admin",
                     "language",
                     "time_zone",
                     "support_level",
@@ -93,11 +118,36 @@ class ServiceTierAdmin(admin.ModelAdmin):
     search_fields = ("name",)
 
 
+class DomainListField(forms.CharField):
+    """A list of email domains typed one per line (or separated by commas), stored as a JSON list."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list | tuple) else value
+
+    def to_python(self, value):
+        return clean_email_domains(super().to_python(value) or "")
+
+
+class OrganizationForm(forms.ModelForm):
+    email_domains = DomainListField(
+        label=_("email domains"),
+        required=False,
+        help_text=_("One per line, e.g. acme.example. Used when sign-up is by email domain."),
+    )
+
+    class Meta:
+        model = Organization
+        fields = ("name", "tier", "signup_policy", "email_domains")
+
+
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ("name", "tier", "member_count", "email_domains", "created_at")
-    list_filter = ("tier",)
-    search_fields = ("name", "email_domains")
+    form = OrganizationForm
+    list_display = ("name", "tier", "signup_policy", "member_count", "created_at")
+    list_filter = ("tier", "signup_policy")
+    search_fields = ("name",)
     list_select_related = ("tier",)
 
     def get_queryset(self, request):

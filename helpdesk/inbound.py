@@ -99,7 +99,7 @@ def _unknown_sender(parsed):
     except ValidationError:
         return None, _held(_("%(address)s is not a valid address.") % {"address": parsed.sender})
     domain = parsed.sender.rpartition("@")[2].lower()
-    matches = [org for org in Organization.objects.exclude(email_domains="") if domain in org.domain_list()]
+    matches = Organization.objects.with_email_domain(domain)
     if len(matches) != 1:
         reason = (
             _("No organization uses the email domain %(domain)s.")

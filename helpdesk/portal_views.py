@@ -16,6 +16,8 @@ from .forms import ContactPreferencesForm, EscalationRequestForm, ReplyForm, Tic
 from .models import DONE_STATUSES, OPEN_STATUSES, Ticket, TicketEvent
 
 PORTAL_FILTERS = {"open": OPEN_STATUSES, "closed": DONE_STATUSES}
+# Whose tickets an organization admin lists; other customers only ever see their own.
+PORTAL_SCOPES = ("organization", "mine")
 
 
 @customer_required
@@ -23,15 +25,21 @@ PORTAL_FILTERS = {"open": OPEN_STATUSES, "closed": DONE_STATUSES}
 def ticket_list(request):
     show = request.GET.get("show", "open")
     tickets = Ticket.objects.for_customer(request.user).search(request.GET.get("q", "")[:100])
+    scope = None
+    if request.user.is_org_admin:
+        scope = request.GET.get("scope", "organization")
+        if scope not in PORTAL_SCOPES:
+            scope = "organization"
+        if scope == "mine":
+            tickets = tickets.requested_by(request.user)
     if show in PORTAL_FILTERS:
         tickets = tickets.filter(status__in=PORTAL_FILTERS[show])
     else:
         show = "all"
     tickets = tickets.select_related("requester", "assignee").order_by("-updated_at", "-pk")
     page = Paginator(tickets, settings.FIRSTLINE_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request, "helpdesk/portal/ticket_list.html", {"page": page, "show": show, "q": request.GET.get("q", "")}
-    )
+    context = {"page": page, "show": show, "scope": scope, "q": request.GET.get("q", "")}
+    return render(request, "helpdesk/portal/ticket_list.html", context)
 
 
 @customer_required

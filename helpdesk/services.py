@@ -58,7 +58,9 @@ def set_user_role(actor, user, *, role):
         user.is_staff = role in (Role.MANAGER, Role.ADMIN)
         if role == Role.ADMIN:
             user.is_superuser = True
-        user.save(update_fields=["role", "is_staff", "is_superuser"])
+        if role != Role.CUSTOMER:
+            user.is_org_admin = False  # an organization admin is a kind of customer
+        user.save(update_fields=["role", "is_staff", "is_superuser", "is_org_admin"])
         role_groups = Group.objects.filter(name__in=Role.values)
         user.groups.remove(*role_groups)
         group, _created = Group.objects.get_or_create(name=role)
@@ -116,18 +118,21 @@ def _notify_message(ticket, message):
         return  # internal notes never reach a customer
     author = message.author
     if author.is_customer:
-        recipient, slug, agent = ticket.assignee, "customer-replied", ticket.assignee
+        recipients = [(ticket.assignee, "customer-replied", ticket.assignee)]
+        # An organization admin answering a colleague's ticket: the colleague hears of it too.
+        recipients.append((ticket.requester, "agent-replied", author))
     else:
-        recipient, slug, agent = ticket.requester, "agent-replied", author
-    if recipient is None or recipient.pk == author.pk:
-        return
-    email_from_template(
-        recipient,
-        key=f"ticket:{ticket.pk}:message:{message.pk}:user:{recipient.pk}",
-        slug=slug,
-        values=lambda _user: {**ticket_values(ticket, agent), **message_values(message)},
-        reference=ticket.ref,
-    )
+        recipients = [(ticket.requester, "agent-replied", author)]
+    for recipient, slug, agent in recipients:
+        if recipient is None or recipient.pk == author.pk:
+            continue
+        email_from_template(
+            recipient,
+            key=f"ticket:{ticket.pk}:message:{message.pk}:user:{recipient.pk}",
+            slug=slug,
+            values=lambda _user, agent=agent: {**ticket_values(ticket, agent), **message_values(message)},
+            reference=ticket.ref,
+        )
 
 
 # --- tickets ---------------------------------------------------------------------------------

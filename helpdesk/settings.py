@@ -151,6 +151,22 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Sign in with the username or the email address (self-service accounts use their address).
+AUTHENTICATION_BACKENDS = ["helpdesk.backends.EmailOrUsernameBackend"]
+
+# --- customer accounts: sign-up, confirmation, password reset ------------------------
+# How long the link that confirms a new account works, and Django's reset link (seconds).
+FIRSTLINE_ACTIVATION_MAX_AGE = int(os.environ.get("ACTIVATION_MAX_AGE", 2 * 24 * 3600))
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", 24 * 3600))
+# Attempts allowed per client address and hour (0: no limit), counted in the cache.
+FIRSTLINE_RATE_LIMITS = {
+    "signup": (int(os.environ.get("SIGNUP_RATE_LIMIT", "10")), 3600),
+    "password-reset": (int(os.environ.get("PASSWORD_RESET_RATE_LIMIT", "10")), 3600),
+}
+# Behind a proxy every request comes from the proxy's address: name the request
+# header it sets to the client's (e.g. HTTP_X_REAL_IP, or HTTP_X_FORWARDED_FOR, of
+# which the last entry is read, the one our own proxy added). Empty: REMOTE_ADDR.
+FIRSTLINE_CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
 
 # --- language and time --------------------------------------------------------
 LANGUAGE_CODE = "en"

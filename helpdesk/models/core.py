@@ -1,8 +1,11 @@
 """Ticket core: people, organizations, tiers, queues, tickets, messages, events."""
 
+import re
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -56,34 +59,123 @@ class ServiceTier(models.Model):
         return self.name
 
 
+class SignupPolicy(models.TextChoices):
+    CLOSED = "closed", _("Closed: accounts are created by us")
+    OPEN = "open", _("Open: anyone may sign up and pick this organization")
+    DOMAIN = "domain", _("By email domain: addresses at the listed domains may sign up")
+
+
+# One DNS name: labels of letters, digits and inner hyphens, at least one dot.
+DOMAIN_NAME = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def clean_email_domains(values):
+    """A list of domains, lowercased, without repeats; ValidationError naming any that is not a domain."""
+    if isinstance(values, str):
+        values = re.split(r"[\s,;]+", values)
+    if not isinstance(values, list | tuple):
+        raise ValidationError(_("Give the domains as a list."), code="domains_type")
+    domains = []
+    for value in values:
+        domain = str(value).strip().lower().lstrip("@").rstrip(".")
+        if not domain:
+            continue
+        if not DOMAIN_NAME.match(domain):
+            raise ValidationError(
+                _("“%(domain)s” is not an email domain such as example.com."),
+                code="domain",
+                params={"domain": domain},
+            )
+        if domain not in domains:
+            domains.append(domain)
+    return domains
+
+
+def email_domain(address):
+    """The domain of an email address, lowercased ('' when there is none)."""
+    return (address or "").rpartition("@")[2].strip().lower()
+
+
+class OrganizationQuerySet(models.QuerySet):
+    def open_for_signup(self):
+        """Organizations a visitor may pick when signing up; never the closed ones."""
+        return self.filter(signup_policy=SignupPolicy.OPEN)
+
+    def for_signup_domain(self, domain):
+        """The organization whose listed domains take sign-ups from `domain`, or None.
+
+        The lists are short and few organizations sign up by domain, so they
+        are matched here rather than with a JSON lookup SQLite does not have.
+        """
+        domain = (domain or "").lower()
+        if not domain:
+            return None
+        candidates = self.filter(signup_policy=SignupPolicy.DOMAIN).order_by("pk")
+        return next((org for org in candidates if domain in (org.email_domains or [])), None)
+
+    def with_email_domain(self, domain):
+        """Organizations listing `domain` among their email domains, whatever their sign-up policy."""
+        domain = (domain or "").lower()
+        if not domain:
+            return []
+        return [org for org in self.exclude(email_domains=[]).order_by("pk") if domain in (org.email_domains or [])]
+
+    def any_signup(self):
+        return self.exclude(signup_policy=SignupPolicy.CLOSED).exists()
+
+
 class Organization(models.Model):
     name = models.CharField(_("name"), max_length=120, unique=True)
     tier = models.ForeignKey(
         ServiceTier, on_delete=models.PROTECT, related_name="organizations", verbose_name=_("tier")
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
-    email_domains = models.CharField(
-        _("email domains"),
-        max_length=500,
-        blank=True,
-        help_text=_(
-            "Comma-separated, e.g. acme.com, acme.co.uk. When inbound email may create customers, "
-            "a stranger writing from one of these domains becomes a customer of this organization."
-        ),
+    signup_policy = models.CharField(
+        _("sign-up"), max_length=10, choices=SignupPolicy.choices, default=SignupPolicy.CLOSED
     )
+    email_domains = models.JSONField(
+        _("email domains"),
+        default=list,
+        blank=True,
+        help_text=_("Lowercase domains such as acme.example; used when sign-up is by email domain."),
+    )
+
+    objects = OrganizationQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("organization")
         verbose_name_plural = _("organizations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(signup_policy__in=SignupPolicy.values), name="organization_signup_policy_valid"
+            ),
+        ]
 
     def __str__(self):
         return self.name
 
-    def domain_list(self):
-        """The email domains as lower-case names without "@"."""
-        parts = self.email_domains.replace(";", ",").replace(" ", ",").split(",")
-        return [part.strip().lstrip("@").lower() for part in parts if part.strip().lstrip("@")]
+    def clean(self):
+        try:
+            self.email_domains = clean_email_domains(self.email_domains or [])
+        except ValidationError as error:
+            raise ValidationError({"email_domains": error.messages}) from error
+        if self.signup_policy == SignupPolicy.DOMAIN and not self.email_domains:
+            raise ValidationError(
+                {"email_domains": _("List at least one domain, or choose another sign-up policy.")},
+                code="no_domains",
+            )
+        if self.signup_policy == SignupPolicy.DOMAIN:
+            others = Organization.objects.filter(signup_policy=SignupPolicy.DOMAIN).exclude(pk=self.pk)
+            taken = sorted({d for org in others for d in (org.email_domains or [])} & set(self.email_domains))
+            if taken:
+                raise ValidationError(
+                    {
+                        "email_domains": _("Another organization already takes sign-ups from %(domains)s.")
+                        % {"domains": ", ".join(taken)}
+                    },
+                    code="domain_taken",
+                )
 
 
 class Team(models.Model):
@@ -158,6 +250,19 @@ class User(AbstractUser):
         _("preferred channel"), max_length=10, choices=ContactChannel.choices, default=ContactChannel.EMAIL
     )
     backup_channel = models.CharField(_("backup channel"), max_length=10, choices=ContactChannel.choices, blank=True)
+    is_org_admin = models.BooleanField(
+        _("organization admin"),
+        default=False,
+        help_text=_("A customer who sees, answers, closes and reopens every ticket of their organization."),
+    )
+    # Set by self-service sign-up until the emailed link is opened. Distinct
+    # from is_active, which an administrator may also clear: only an account
+    # still waiting for its first confirmation can be activated by a link.
+    pending_activation = models.BooleanField(
+        _("waiting for email confirmation"),
+        default=False,
+        help_text=_("Signed up on the portal and has not opened the confirmation link yet."),
+    )
 
     objects = UserManager()
 
@@ -168,6 +273,10 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=~Q(role="customer") | Q(organization__isnull=False),
                 name="customer_has_organization",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_org_admin=False) | Q(role="customer"),
+                name="org_admin_is_customer",
             ),
         ]
 
@@ -185,6 +294,13 @@ class User(AbstractUser):
     @property
     def is_customer(self):
         return self.role == Role.CUSTOMER
+
+    def clean(self):
+        super().clean()
+        if self.is_org_admin and self.role != Role.CUSTOMER:
+            raise ValidationError(
+                {"is_org_admin": _("Only customers can be organization admins.")}, code="org_admin_role"
+            )
 
 
 class Queue(models.Model):
@@ -258,10 +374,23 @@ class TicketQuerySet(models.QuerySet):
         return self.filter(is_open=1)
 
     def for_customer(self, user):
-        """Tickets a customer may see: those of their own organization."""
+        """Tickets a customer may see: their own; an organization admin, every ticket of the organization.
+
+        Never another organization's: the organization is always part of the filter.
+        """
         if not user.is_authenticated or not user.is_customer or user.organization_id is None:
             return self.none()
-        return self.filter(organization_id=user.organization_id)
+        tickets = self.filter(organization_id=user.organization_id)
+        return tickets if user.is_org_admin else tickets.requested_by(user)
+
+    def requested_by(self, user):
+        return self.filter(requester_id=user.pk)
+
+    def visible_to(self, user):
+        """Every ticket `user` may open: all for agents, `for_customer` for customers, none otherwise."""
+        if user.is_authenticated and user.is_agent:
+            return self.for_agent(user)
+        return self.for_customer(user)
 
     def for_agent(self, user):
         if not user.is_authenticated or not user.is_agent:
@@ -491,6 +620,14 @@ class Ticket(models.Model):
     @property
     def ref(self):
         return self.ref_for(self.pk)
+
+    def is_visible_to_customer(self, user):
+        """The rule of TicketQuerySet.for_customer, for one ticket already in hand."""
+        if not user.is_authenticated or not user.is_customer or user.organization_id is None:
+            return False
+        if self.organization_id != user.organization_id:
+            return False
+        return user.is_org_admin or self.requester_id == user.pk
 
     @classmethod
     def ref_for(cls, pk):

@@ -138,3 +138,60 @@ def test_media_files_have_no_public_url(client, world, settings):
     assert client.get(settings.MEDIA_URL + attachment.file.name).status_code == 404
     assert client.get("/" + attachment.file.name).status_code == 404
     assert client.get("/media/" + attachment.file.name).status_code == 404
+
+
+# Organization admins: Acme's admin sees every Acme ticket (here alice's), a plain
+# colleague only their own, and Globex's admin nothing of Acme's: 404, never 403.
+ORG_VISITORS = ["acme_admin", "acme_colleague", "globex_admin"]
+ORG_MATRIX = [
+    ("get", "/portal/", [200, 200, 200]),
+    ("get", "/portal/tickets/{ref}/", [200, 404, 404]),
+    ("get", "/portal/tickets/FL-99999/", [404, 404, 404]),
+    ("post", "/portal/tickets/{ref}/reply/", [302, 404, 404]),
+    ("post", "/portal/tickets/{ref}/close/", [302, 404, 404]),
+    ("post", "/portal/tickets/{ref}/reopen/", [302, 404, 404]),
+    ("post", "/portal/tickets/{ref}/escalate/", [302, 404, 404]),
+    ("get", "/attachments/{public_attachment}/report.txt", [200, 404, 404]),
+    ("get", "/attachments/{internal_attachment}/notes.txt", [404, 404, 404]),
+    ("get", "/agent/", [404, 404, 404]),
+    ("get", "/agent/tickets/{ref}/", [404, 404, 404]),
+    ("get", "/manager/", [404, 404, 404]),
+    ("get", "/admin/helpdesk/user/", [302, 302, 302]),
+]
+
+
+@pytest.fixture
+def org_world(world):
+    acme = world["users"]["alice"].organization
+    globex = world["users"]["bob"].organization
+    world["users"].update(
+        acme_admin=CustomerFactory(username="carol", organization=acme, is_org_admin=True),
+        acme_colleague=CustomerFactory(username="dave", organization=acme),
+        globex_admin=CustomerFactory(username="gina", organization=globex, is_org_admin=True),
+    )
+    return world
+
+
+def _org_cases():
+    for method, url, statuses in ORG_MATRIX:
+        for visitor, expected in zip(ORG_VISITORS, statuses, strict=True):
+            yield pytest.param(method, url, visitor, expected, id=f"{method} {url} as {visitor}")
+
+
+@pytest.mark.parametrize(("method", "url", "visitor", "expected"), list(_org_cases()))
+def test_organization_admin_access(client, org_world, method, url, visitor, expected):
+    client.force_login(org_world["users"][visitor])
+    path = url.format(**{k: v for k, v in org_world.items() if k != "users"})
+    data = {"body": "hi", "reason": "Still down"} if method == "post" else None
+    response = getattr(client, method)(path, data)
+    assert response.status_code == expected
+
+
+def test_another_organizations_admin_sees_acme_tickets_exactly_like_missing_ones(client, org_world):
+    client.force_login(org_world["users"]["globex_admin"])
+    existing = client.get(f"/portal/tickets/{org_world['ref']}/")
+    missing = client.get("/portal/tickets/FL-99999/")
+    assert existing.status_code == missing.status_code == 404
+    strip = re.compile(rb'(name="csrfmiddlewaretoken" value=|"X-CSRFToken": )"[^"]+"')
+    assert strip.sub(b"", existing.content) == strip.sub(b"", missing.content)
+    assert org_world["ref"].encode() not in client.get("/portal/?show=all").content

@@ -249,7 +249,7 @@ def test_unknown_sender_is_rejected_when_configured(settings, receive):
 
 def test_unknown_sender_becomes_a_customer_of_the_organization_owning_the_domain(settings, receive):
     settings.FIRSTLINE_INBOUND_UNKNOWN_SENDERS = "create"
-    initech = OrganizationFactory(name="Initech", email_domains="initech.example, @initech.co.uk")
+    initech = OrganizationFactory(name="Initech", email_domains=["initech.example", "initech.co.uk"])
     email = receive(build_email(sender="Peter Gibbons <Peter@Initech.co.uk>"))
     ticket = Ticket.objects.get()
     peter = ticket.requester
@@ -267,7 +267,7 @@ def test_unknown_sender_becomes_a_customer_of_the_organization_owning_the_domain
 
 def test_unknown_domain_is_held_even_when_creating_customers(settings, receive):
     settings.FIRSTLINE_INBOUND_UNKNOWN_SENDERS = "create"
-    OrganizationFactory(email_domains="initech.example")
+    OrganizationFactory(email_domains=["initech.example"])
     email = receive(build_email(sender="someone@elsewhere.example"))
     assert email.status == InboundStatus.HELD_UNKNOWN_SENDER and "elsewhere.example" in email.error
 
@@ -283,7 +283,7 @@ def test_mail_from_a_staff_address_is_held(ticket, receive):
 
 def test_header_injection_cannot_add_headers_to_the_acknowledgement(settings, receive):
     settings.FIRSTLINE_INBOUND_UNKNOWN_SENDERS = "create"
-    OrganizationFactory(email_domains="example.org")
+    OrganizationFactory(email_domains=["example.org"])
     raw = (
         b"From: =?utf-8?q?Mallory=0D=0ABcc:_victim@example.net?= <mallory@example.org>\r\n"
         b"To: support@localhost\r\n"

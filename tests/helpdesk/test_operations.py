@@ -99,6 +99,13 @@ def test_seed_demo_is_idempotent_and_makes_the_demo_users(settings):
     assert User.objects.get(username="engineer").support_level == 3
     assert Ticket.objects.filter(status="resolved").exists()
     assert Message.objects.filter(is_internal=True).exists()
+    # Portal accounts: alice follows all of Acme's tickets, Acme's staff sign up by domain, Globex is closed.
+    alice = User.objects.get(username="alice")
+    assert alice.is_org_admin and not User.objects.get(username="bob").is_org_admin
+    assert Ticket.objects.visible_to(alice).exclude(requester=alice).exists()
+    assert not Ticket.objects.visible_to(alice).exclude(organization=alice.organization).exists()
+    assert (alice.organization.signup_policy, alice.organization.email_domains) == ("domain", ["acme.example"])
+    assert User.objects.get(username="bob").organization.signup_policy == "closed"
 
 
 def test_seed_demo_refuses_in_production_without_force(settings):

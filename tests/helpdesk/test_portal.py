@@ -29,14 +29,21 @@ def test_customer_lands_on_the_portal(client, alice):
     assert response.redirect_chain[-1][0] == PORTAL
 
 
-def test_portal_lists_the_organizations_tickets_only(alice_client, alice, bob):
+def test_portal_lists_a_customers_own_tickets_only(alice_client, alice, bob):
     colleague = CustomerFactory(organization=alice.organization)
     own = TicketFactory(requester=alice, subject="Mine")
-    shared = TicketFactory(requester=colleague, subject="My colleague's")
+    TicketFactory(requester=colleague, subject="My colleague's")
     TicketFactory(requester=bob, subject="Globex secret")
     html = alice_client.get(PORTAL).content.decode()
-    assert own.ref in html and shared.ref in html
-    assert "Globex secret" not in html
+    assert own.ref in html
+    assert "My colleague&#x27;s" not in html and "Globex secret" not in html
+    assert "Opened by" not in html and 'name="scope"' not in html
+
+
+def test_a_colleagues_ticket_is_not_found_for_a_plain_customer(alice_client, alice):
+    theirs = TicketFactory(requester=CustomerFactory(organization=alice.organization))
+    assert alice_client.get(page(theirs)).status_code == 404
+    assert alice_client.post(reverse("portal:ticket-reply", args=[theirs.ref]), {"body": "hi"}).status_code == 404
 
 
 def test_portal_filters_open_and_closed(alice_client, alice):

@@ -30,6 +30,7 @@ from helpdesk.models import (
     Queue,
     Role,
     ServiceTier,
+    SignupPolicy,
     SlaClock,
     SlaInterval,
     Status,
@@ -70,7 +71,14 @@ PEOPLE = [
     ("claire", "Claire", "Dubois", Role.CUSTOMER, "Initech", "fr", "Europe/Paris", None, None),
     ("dieter", "Dieter", "Krause", Role.CUSTOMER, "Umbrella", "de", "Europe/Berlin", None, None),
     ("yuki", "Yuki", "Tanaka", Role.CUSTOMER, "Globex", "ja", "Asia/Tokyo", None, None),
+    ("priya", "Priya", "Patel", Role.CUSTOMER, "Acme", "en", "Europe/London", None, None),
 ]
+# Addresses other than username@example.com: Acme's staff sign up with their acme.example address.
+EMAILS = {"priya": "priya@acme.example"}
+# Customers who follow every ticket of their organization on the portal.
+ORG_ADMINS = ["alice"]
+# Sign-up on the portal: Acme's staff join by email domain; every other organization stays closed.
+SIGNUP = {"Acme": (SignupPolicy.DOMAIN, ["acme.example"])}
 AGENT_LANGUAGES = {"agent1": ["en", "es"], "agent2": ["en", "pt", "fr"], "engineer": ["en", "de"], "manager": ["en"]}
 
 # requester, subject, description, priority, category, queue, hours ago,
@@ -298,6 +306,17 @@ TICKETS = [
         {"level": 2},
     ),
     (
+        "priya",
+        "Shared calendar not syncing for the London office",
+        "Since Tuesday, meetings booked in the shared calendar do not show up for the London team.",
+        Priority.MEDIUM,
+        "connectivity",
+        "Technical",
+        18,
+        [("agent2", "Thanks, Priya. Could you tell us which calendar app the London team uses?", False)],
+        {"assignee": "agent2", "level": 2, "status": Status.WAITING},
+    ),
+    (
         "alice",
         "Audit log export for compliance",
         "We need the last 12 months of audit log for our auditors.",
@@ -346,6 +365,11 @@ def seed_configuration():
     install_default_macros()
     for name, tier in ORGANIZATIONS:
         Organization.objects.get_or_create(name=name, defaults={"tier": ServiceTier.objects.get(name=tier)})
+    for name, (policy, domains) in SIGNUP.items():
+        # Only an organization still at the defaults: an admin's later choice is kept.
+        Organization.objects.filter(name=name, signup_policy=SignupPolicy.CLOSED).update(
+            signup_policy=policy, email_domains=domains
+        )
     for name in TEAMS:
         Team.objects.get_or_create(name=name)
     for name, team in QUEUES:
@@ -363,7 +387,7 @@ def seed_people():
             defaults={
                 "first_name": first,
                 "last_name": last,
-                "email": f"{username}@example.com",
+                "email": EMAILS.get(username, f"{username}@example.com"),
                 "password": password,
                 "role": role,
                 "organization": Organization.objects.get(name=org) if org else None,
@@ -377,6 +401,9 @@ def seed_people():
         if created:
             services.set_user_role(None, user, role=role)
         people[username] = user
+    User.objects.filter(username__in=ORG_ADMINS, role=Role.CUSTOMER, is_org_admin=False).update(is_org_admin=True)
+    for username in ORG_ADMINS:
+        people[username].refresh_from_db(fields=["is_org_admin"])
     return people
 
 
