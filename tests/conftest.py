@@ -21,6 +21,12 @@ def _isolated_settings(settings, tmp_path, monkeypatch):
     from django.core.cache import cache
 
     cache.clear()
+    yield
+    # A request activates its user's language for the thread, as it should; the
+    # next test must not start in that language.
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
