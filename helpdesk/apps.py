@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class HelpdeskConfig(AppConfig):
     name = "helpdesk"
     verbose_name = _("Helpdesk")
+
+    def ready(self):
+        from comms.signals import delivery_failed
+
+        from . import receivers
+
+        delivery_failed.connect(receivers.record_delivery_failure, dispatch_uid="helpdesk-delivery-failed")

@@ -555,6 +555,7 @@ class EventKind(models.TextChoices):
     HANDOFF_ACKNOWLEDGED = "handoff_ack", _("Handoff acknowledged")
     ESCALATION_REQUESTED = "esc_requested", _("Customer asked for escalation")
     ESCALATION_ANSWERED = "esc_answered", _("Escalation request answered")
+    DELIVERY_FAILED = "delivery_failed", _("Message could not be delivered")
 
 
 class TicketEvent(models.Model):

@@ -92,6 +92,12 @@ def event_summary(event):
             else _("%(target)s target breached")
         )
         return text % {"target": target}
+    if event.kind == EventKind.DELIVERY_FAILED:
+        return _("could not deliver a message (%(channel)s to %(recipient)s): %(error)s") % {
+            "channel": data.get("channel", "?"),
+            "recipient": data.get("recipient", "?"),
+            "error": (data.get("error") or "?")[:200],
+        }
     if event.kind not in labels:
         return event.get_kind_display()
     name, choices = labels[event.kind]
