@@ -3,6 +3,13 @@
 The outbox row is the source of truth. A task is only a wake-up call: the
 periodic sweep (`deliver_due`) picks up anything a lost task left behind, and
 the row's state change guards against a duplicated one.
+
+Writing: `queue_message` (one row, any channel), `queue_messages` (many, in
+bulk), `notify_contact` (one person on every channel the rules choose).
+Delivering: `claim_due` takes a batch of due rows set-wise under a lease
+token, `deliver_claimed` sends them through the channel senders of
+comms/channels.py and records each outcome; a row given up on sends
+`comms.signals.delivery_failed`.
 """
 
 import logging
@@ -19,7 +26,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Subquery
 from django.utils import timezone
 
-from .channels import PermanentFailure, email_headers, mail_domain, sender_for
+from .channels import PermanentFailure, sender_for
+from .channels import email_headers as email_headers  # re-exported: callers know them from here
+from .channels import mail_domain as mail_domain
 from .models import (
     ChannelRule,
     ContactChannel,
@@ -31,8 +40,6 @@ from .models import (
 )
 from .signals import delivery_failed
 from .templating import render, render_subject
-
-__all__ = ["email_headers", "mail_domain"]  # kept importable from here for callers that know them so
 
 logger = logging.getLogger(__name__)
 
