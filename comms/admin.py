@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TabbedTranslationAdmin
 
 from . import inbound, services
-from .models import ChannelRule, DeliveryAttempt, InboundEmail, MessageTemplate, OutboundMessage
+from .models import ChannelRule, DeliveryAttempt, InboundEmail, MessageTemplate, OutboundMessage, PortalNotification
 from .services import render_template
 from .templating import TemplateKind, problems, samples, vocabulary
 
@@ -26,9 +26,21 @@ class DeliveryAttemptInline(admin.TabularInline):
 
 @admin.register(OutboundMessage)
 class OutboundMessageAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "recipient", "subject", "status", "attempts", "sent_at", "reference")
-    list_filter = ("status", "channel")
-    search_fields = ("recipient", "subject", "reference", "idempotency_key")
+    list_display = (
+        "created_at",
+        "channel",
+        "recipient",
+        "subject",
+        "template_slug",
+        "language",
+        "status",
+        "attempts",
+        "sent_at",
+        "provider_id",
+        "reference",
+    )
+    list_filter = ("status", "channel", "language")
+    search_fields = ("recipient", "subject", "reference", "idempotency_key", "provider_id", "template_slug")
     readonly_fields = [f.name for f in OutboundMessage._meta.fields]
     inlines = [DeliveryAttemptInline]
     actions = ["retry_delivery"]
@@ -160,3 +172,20 @@ class InboundEmailAdmin(admin.ModelAdmin):
                 % {"count": skipped},
                 messages.WARNING,
             )
+
+
+@admin.register(PortalNotification)
+class PortalNotificationAdmin(admin.ModelAdmin):
+    """Read-only: notifications are written by delivering outbox rows, and read by customers."""
+
+    list_display = ("created_at", "user_id", "title", "reference", "read_at")
+    list_filter = ("read_at",)
+    search_fields = ("title", "reference", "=user_id")
+    readonly_fields = [f.name for f in PortalNotification._meta.fields]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -16,7 +16,13 @@ class OutboundStatus(models.TextChoices):
 
 
 class OutboundChannel(models.TextChoices):
+    """Ways we deliver a message. A phone call is not one of them: see services.notify_contact."""
+
     EMAIL = "email", _("Email")
+    SMS = "sms", _("Text message (SMS)")
+    PUSH = "push", _("Push notification")
+    PORTAL = "portal", _("Portal inbox")
+    CHAT = "chat", _("Internal chat")
 
 
 class ContactChannel(models.TextChoices):
@@ -44,6 +50,9 @@ class OutboundMessageQuerySet(models.QuerySet):
     def for_reference(self, reference):
         return self.filter(reference=reference)
 
+    def claimed_by(self, token):
+        return self.filter(lease_token=token, status=OutboundStatus.SENDING)
+
 
 class OutboundMessage(models.Model):
     """One message to one recipient for one reason.
@@ -51,7 +60,8 @@ class OutboundMessage(models.Model):
     `idempotency_key` names the reason and the recipient (for example
     `ticket:42:reply:981:user:7`); its unique constraint is what guarantees a
     person never gets the same message twice, however often a service or a
-    task runs.
+    task runs. One row is one channel: a notice sent by email and to the
+    portal inbox is two rows (see services.notify_contact for their keys).
     """
 
     idempotency_key = models.CharField(max_length=200, unique=True)
@@ -60,6 +70,11 @@ class OutboundMessage(models.Model):
     recipient_user_id = models.BigIntegerField(null=True, blank=True)
     subject = models.CharField(_("subject"), max_length=255)
     body = models.TextField(_("body"))
+    # Where the message was rendered from and in which language (empty for built-in texts).
+    template_slug = models.CharField(_("template"), max_length=80, blank=True)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    # A page the message is about (portal inbox, push): a path on this site or an http(s) address.
+    link = models.CharField(_("link"), max_length=500, blank=True)
     # A free-form label tying the row to what caused it (e.g. "FL-1042"), so
     # an agent can see a ticket's deliveries without comms knowing tickets.
     reference = models.CharField(max_length=64, blank=True, db_index=True)
@@ -70,9 +85,13 @@ class OutboundMessage(models.Model):
     max_attempts = models.PositiveSmallIntegerField(default=6)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     lease_until = models.DateTimeField(null=True, blank=True)
+    # Set by the claim that moved the row to `sending`: a worker reads back exactly the rows it claimed.
+    lease_token = models.CharField(max_length=32, blank=True, db_index=True, editable=False)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The provider's id for the message (SMTP Message-ID, SMS gateway id…), to trace it on their side.
+    provider_id = models.CharField(_("provider id"), max_length=255, blank=True)
 
     objects = OutboundMessageQuerySet.as_manager()
 
@@ -103,6 +122,51 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self):
         return f"{self.message_id} {'ok' if self.succeeded else 'failed'}"
+
+
+class PortalNotificationQuerySet(models.QuerySet):
+    def for_user(self, user_id):
+        return self.filter(user_id=user_id)
+
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
+    def unread_count(self, user_id):
+        return self.for_user(user_id).unread().count()
+
+
+class PortalNotification(models.Model):
+    """A message in a customer's portal inbox: what "sending" on the portal channel writes.
+
+    One per outbox row (the unique one-to-one is what makes a repeated
+    delivery harmless). The user is a plain id: comms knows no user model.
+    """
+
+    message = models.OneToOneField(
+        OutboundMessage, on_delete=models.CASCADE, related_name="portal_notification", verbose_name=_("outbox row")
+    )
+    user_id = models.BigIntegerField(_("user id"))
+    title = models.CharField(_("title"), max_length=255)
+    body = models.TextField(_("body"), blank=True)
+    link = models.CharField(_("link"), max_length=500, blank=True)
+    reference = models.CharField(_("reference"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    objects = PortalNotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("portal notification")
+        verbose_name_plural = _("portal notifications")
+        indexes = [models.Index(fields=["user_id", "read_at"], name="portal_note_user_unread")]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_read(self):
+        return self.read_at is not None
 
 
 class MessageTemplate(models.Model):

@@ -3,28 +3,60 @@
 The outbox row is the source of truth. A task is only a wake-up call: the
 periodic sweep (`deliver_due`) picks up anything a lost task left behind, and
 the row's state change guards against a duplicated one.
+
+Writing: `queue_message` (one row, any channel), `queue_messages` (many, in
+bulk), `notify_contact` (one person on every channel the rules choose).
+Delivering: `claim_due` takes a batch of due rows set-wise under a lease
+token, `deliver_claimed` sends them through the channel senders of
+comms/channels.py and records each outcome; a row given up on sends
+`comms.signals.delivery_failed`.
 """
 
-import hashlib
 import logging
+import re
+import time
+import uuid
+from dataclasses import dataclass
 from datetime import timedelta
-from email.utils import parseaddr
 
 from django.conf import settings
-from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Subquery
 from django.utils import timezone
-from django.utils.text import slugify
 
-from .models import ChannelRule, ContactChannel, DeliveryAttempt, OutboundChannel, OutboundMessage, OutboundStatus
+from .channels import PermanentFailure, sender_for
+from .channels import email_headers as email_headers  # re-exported: callers know them from here
+from .channels import mail_domain as mail_domain
+from .models import (
+    ChannelRule,
+    ContactChannel,
+    DeliveryAttempt,
+    OutboundChannel,
+    OutboundMessage,
+    OutboundStatus,
+    PortalNotification,
+)
+from .signals import delivery_failed
 from .templating import render, render_subject
 
 logger = logging.getLogger(__name__)
 
 # Longer than the django-q2 task timeout, so a live worker never loses its lease.
 SEND_LEASE = timedelta(minutes=5)
+# A batch stops sending after this long and hands its remaining rows back: shorter than the
+# django-q2 task timeout (60 s), so a task is not killed mid-batch with rows sent but unrecorded.
+SEND_BUDGET_SECONDS = 40
 SWEEP_BATCH = 200
+# Channels that carry the template's short text rather than its subject and body.
+SHORT_CHANNELS = {OutboundChannel.SMS, OutboundChannel.PUSH}
+TRUNCATED_MARKER = "\n\n[…] This message was too long and has been shortened."
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# "Name <address>" or a bare address; the name may not hold what would start a second address.
+EMAIL_RECIPIENT = re.compile(r'^(?:(?P<name>[^<>,;"\\]*?)\s*<(?P<address>[^<>\s]+)>|(?P<bare>[^<>\s,;]+))$')
+PHONE_SEPARATORS = re.compile(r"[\s().-]")
+PHONE = re.compile(r"^\+?[0-9]{6,15}$")
 
 
 def retry_delay(attempts):
@@ -32,58 +64,183 @@ def retry_delay(attempts):
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 120))
 
 
-def queue_email(*, key, to, subject, body, recipient_user_id=None, reference="", thread=""):
-    """Write one email to the outbox, once per key, and wake the worker.
+# --- writing to the outbox -------------------------------------------------------------------
+
+
+def clean_recipient(channel, to, recipient_user_id=None):
+    """The recipient as stored for `channel`, or ValueError saying what is wrong with it.
+
+    Email: one address, bare or as "Name <address>", never a line break
+    (a header injection) or a second address. SMS: a phone number, stored
+    without separators. Push and portal: the user id. Chat: a room label.
+    """
+    to = "" if to is None else str(to)
+    if CONTROL.search(to):
+        raise ValueError(f"The {channel} recipient {to!r} contains a line break or control character.")
+    to = to.strip()
+    if channel == OutboundChannel.EMAIL:
+        match = EMAIL_RECIPIENT.match(to)
+        address = match and (match["address"] or match["bare"])
+        try:
+            validate_email(address or "")
+        except ValidationError:
+            raise ValueError(f"{to!r} is not one valid email address.") from None
+        return to
+    if channel == OutboundChannel.SMS:
+        number = PHONE_SEPARATORS.sub("", to)
+        if not PHONE.match(number):
+            raise ValueError(f"{to!r} is not a phone number (6 to 15 digits, optionally with a leading +).")
+        return number
+    if channel in (OutboundChannel.PORTAL, OutboundChannel.PUSH):
+        if not recipient_user_id:
+            raise ValueError(f"A {channel} message needs the recipient's user id.")
+        return to or str(recipient_user_id)
+    if channel == OutboundChannel.CHAT:
+        return to[:254] or "chat"
+    raise ValueError(f"Unknown channel {channel!r}; expected one of {', '.join(OutboundChannel.values)}.")
+
+
+def clean_link(link):
+    """A path on this site or an http(s) address; anything else (javascript:, //evil) is refused."""
+    link = (link or "").strip()
+    if not link:
+        return ""
+    if CONTROL.search(link) or len(link) > 500:
+        raise ValueError("A link may not contain control characters or exceed 500 characters.")
+    if (link.startswith("/") and not link.startswith("//")) or link.startswith(("https://", "http://")):
+        return link
+    raise ValueError(f"{link!r} is neither a path on this site nor an http(s) address.")
+
+
+def fit_body(channel, body):
+    """The body within the channel's size: the marker shows where a long one was cut.
+
+    SMS and push get FIRSTLINE_SMS_MAX_CHARS characters; every other
+    channel FIRSTLINE_OUTBOX_MAX_BODY_BYTES bytes of UTF-8. Long bodies are
+    shortened rather than refused: the full text stays on the ticket, and a
+    notice that is cut still tells the customer that something happened.
+    """
+    body = body or ""
+    if channel in SHORT_CHANNELS:
+        limit = settings.FIRSTLINE_SMS_MAX_CHARS
+        return body if len(body) <= limit else body[: limit - 1].rstrip() + "…"
+    limit = settings.FIRSTLINE_OUTBOX_MAX_BODY_BYTES
+    encoded = body.encode()
+    if len(encoded) <= limit:
+        return body
+    room = limit - len(TRUNCATED_MARKER.encode())
+    return encoded[:room].decode("utf-8", "ignore").rstrip() + TRUNCATED_MARKER
+
+
+def one_line(text, limit):
+    return " ".join(str(text or "").split())[:limit]
+
+
+def build_message(
+    *,
+    channel,
+    key,
+    to,
+    body,
+    subject="",
+    recipient_user_id=None,
+    reference="",
+    thread="",
+    template_slug="",
+    language="",
+    link="",
+    now=None,
+):
+    """An unsaved outbox row with every field checked; ValueError for what cannot be sent."""
+    if channel not in OutboundChannel.values:
+        raise ValueError(f"Unknown channel {channel!r}; expected one of {', '.join(OutboundChannel.values)}.")
+    key = str(key or "")
+    if not key or CONTROL.search(key):
+        raise ValueError(f"The idempotency key {key!r} is empty or contains a control character.")
+    now = now or timezone.now()
+    return OutboundMessage(
+        idempotency_key=key[:200],
+        channel=channel,
+        recipient=clean_recipient(channel, to, recipient_user_id),
+        recipient_user_id=recipient_user_id,
+        # One line: a subject becomes a mail header, and a line break there would start a new one.
+        subject=one_line(subject, 255),
+        body=fit_body(channel, body),
+        template_slug=one_line(template_slug, 80),
+        language=one_line(language, 10),
+        link=clean_link(link),
+        reference=one_line(reference, 64),
+        thread=one_line(thread, 64),
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def queue_message(*, channel, key, to, body, subject="", **fields):
+    """Write one message on one channel to the outbox, once per key, and wake the worker.
 
     Calling it again with the same key returns the existing row and sends
-    nothing more: the key names the reason and the recipient.
+    nothing more: the key names the reason, the recipient and the channel.
+    A recipient that cannot be sent to safely (a line break, two addresses,
+    not a phone number) raises ValueError and stores nothing. `fields` are
+    the optional columns of `build_message`.
     """
-    defaults = {
-        "channel": OutboundChannel.EMAIL,
-        "recipient": to,
-        "recipient_user_id": recipient_user_id,
-        "subject": subject[:255],
-        "body": body,
-        "reference": reference[:64],
-        "thread": thread[:64],
+    message = build_message(channel=channel, key=key, to=to, body=body, subject=subject, **fields)
+    values = {
+        f.attname: getattr(message, f.attname) for f in OutboundMessage._meta.concrete_fields if not f.primary_key
     }
+    key = values.pop("idempotency_key")
     try:
         with transaction.atomic():
-            message, created = OutboundMessage.objects.get_or_create(idempotency_key=key[:200], defaults=defaults)
+            message, created = OutboundMessage.objects.get_or_create(idempotency_key=key, defaults=values)
     except IntegrityError:
         # A concurrent call inserted the same key between our read and write.
-        return OutboundMessage.objects.get(idempotency_key=key[:200])
+        return OutboundMessage.objects.get(idempotency_key=key)
     if created:
         transaction.on_commit(lambda: _wake_worker(message.pk))
     return message
 
 
-def queue_emails(emails):
-    """Write many emails to the outbox in a few statements; rows whose key exists are skipped.
+def queue_email(*, key, to, subject, body, recipient_user_id=None, reference="", thread="", **fields):
+    """One email to the outbox (see queue_message)."""
+    return queue_message(
+        channel=OutboundChannel.EMAIL,
+        key=key,
+        to=to,
+        subject=subject,
+        body=body,
+        recipient_user_id=recipient_user_id,
+        reference=reference,
+        thread=thread,
+        **fields,
+    )
 
-    Each item is a dict with `key`, `to`, `subject`, `body` and optionally
-    `recipient_user_id` and `reference`. Used by periodic jobs that notify
-    many people at once; the delivery sweep sends the rows, so no task is
-    queued per row.
+
+def queue_messages(items):
+    """Write many messages to the outbox in a few statements; rows whose key exists are skipped.
+
+    Each item is a dict of `queue_message`'s arguments (`channel` defaults
+    to email). Every item is checked before anything is written, so one bad
+    recipient raises ValueError (naming its key) and stores nothing. Used by
+    periodic jobs that notify many people at once; the delivery sweep sends
+    the rows, so no task is queued per row.
     """
     now = timezone.now()
-    rows = [
-        OutboundMessage(
-            idempotency_key=item["key"][:200],
-            channel=OutboundChannel.EMAIL,
-            recipient=item["to"],
-            recipient_user_id=item.get("recipient_user_id"),
-            subject=item["subject"][:255],
-            body=item["body"],
-            reference=item.get("reference", "")[:64],
-            thread=item.get("thread", "")[:64],
-            next_attempt_at=now,
-            created_at=now,
-        )
-        for item in emails
-    ]
-    OutboundMessage.objects.bulk_create(rows, ignore_conflicts=True)
+    rows = []
+    for item in items:
+        fields = dict(item)
+        fields.setdefault("channel", OutboundChannel.EMAIL)
+        try:
+            rows.append(build_message(now=now, **fields))
+        except ValueError as exc:
+            raise ValueError(f"Message {fields.get('key')!r}: {exc}") from exc
+    OutboundMessage.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
     return len(rows)
+
+
+def queue_emails(emails):
+    """Many emails at once (see queue_messages); items are `key`, `to`, `subject`, `body` and optional fields."""
+    return queue_messages(emails)
 
 
 def _wake_worker(message_id):
@@ -95,80 +252,243 @@ def _wake_worker(message_id):
         logger.exception("Could not enqueue delivery of outbox row %s; the sweep will", message_id)
 
 
-def deliver_message(message_id, *, now=None):
-    """Try to send one outbox row. Safe to call twice or concurrently.
+# --- fan-out to a person ---------------------------------------------------------------------------
 
-    The row is claimed by a conditional UPDATE (pending and due, or a lapsed
-    lease); whoever loses the claim does nothing.
+
+@dataclass(frozen=True)
+class Contact:
+    """A person to notify, as plain data: comms knows no user model."""
+
+    user_id: int | None = None
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    language: str = ""
+    preferred_channel: str = ""
+    backup_channel: str = ""
+
+    def address(self, channel):
+        """Where `channel` reaches this person; "" when it cannot."""
+        if channel == OutboundChannel.EMAIL:
+            return self.email
+        if channel == OutboundChannel.SMS:
+            return self.phone
+        if channel in (OutboundChannel.PORTAL, OutboundChannel.PUSH):
+            return str(self.user_id) if self.user_id else ""
+        return ""
+
+
+def deliverable_channels(channels):
+    """Chosen contact channels as outbox channels, in order, without repeats.
+
+    We cannot place a phone call: a `phone` channel is delivered as an SMS
+    (the fastest thing we can send to the same number). Calling the customer
+    stays with the people on the ticket.
     """
+    mapped = [OutboundChannel.SMS if channel == ContactChannel.PHONE else channel for channel in channels]
+    return [channel for channel in dict.fromkeys(mapped) if channel in OutboundChannel.values]
+
+
+def channel_key(key, channel):
+    """The idempotency key of one channel's row: email keeps the bare key, the others add `:<channel>`.
+
+    Email rows were keyed before there were other channels; keeping their
+    keys means a notice sent before an upgrade is not sent again after it.
+    """
+    return key if channel == OutboundChannel.EMAIL else f"{key}:{channel}"
+
+
+def notify_contact(
+    contact,
+    *,
+    severity,
+    key,
+    template=None,
+    values=None,
+    rendered=None,
+    allowed_channels=(),
+    reference="",
+    thread="",
+    link="",
+):
+    """Write one outbox row per channel the rules choose for `contact`; returns the rows.
+
+    Channels come from `choose_channels` (severity, the tier's
+    `allowed_channels`, the contact's preferred and backup channel); a
+    channel the contact has no (valid) address for is skipped. The words
+    come from the MessageTemplate `template` with `values`, rendered in the
+    contact's language, or are given `rendered` (a dict with subject, body,
+    short_text, language and optionally template_slug). Email and the portal
+    inbox carry subject and body; SMS and push the short text (the subject
+    when there is none). Keys follow `channel_key`, so running it again
+    writes nothing more.
+    """
+    if (template is None) == (rendered is None):
+        raise TypeError("notify_contact needs a template or a rendered text, not both.")
+    if template is not None:
+        rendered = {
+            **render_template(template, language=contact.language or settings.LANGUAGE_CODE, values=values or {}),
+            "template_slug": template.slug,
+        }
+    chosen = choose_channels(
+        severity=severity,
+        allowed=allowed_channels,
+        preferred=contact.preferred_channel,
+        backup=contact.backup_channel,
+    )
+    rows = []
+    for channel in deliverable_channels(chosen):
+        to = contact.address(channel)
+        if not to:
+            continue
+        short = rendered.get("short_text") or rendered.get("subject", "")
+        try:
+            rows.append(
+                queue_message(
+                    channel=channel,
+                    key=channel_key(key, channel),
+                    to=to,
+                    subject=rendered.get("subject", ""),
+                    body=short if channel in SHORT_CHANNELS else rendered.get("body", ""),
+                    recipient_user_id=contact.user_id,
+                    reference=reference,
+                    thread=thread,
+                    template_slug=rendered.get("template_slug", ""),
+                    language=rendered.get("language", ""),
+                    link=link if channel != OutboundChannel.EMAIL else "",
+                )
+            )
+        except ValueError as exc:
+            # A contact's stored address that cannot be used is no address: the other channels still go.
+            logger.warning("Not notifying user %s by %s: %s", contact.user_id, channel, exc)
+    return rows
+
+
+# --- delivering ----------------------------------------------------------------------------
+
+
+def claim_due(now, *, limit=SWEEP_BATCH, pk=None):
+    """Claim up to `limit` due rows for this worker; returns (token, rows).
+
+    One conditional UPDATE moves them to `sending` with a lease and a new
+    token, and a SELECT by the token reads back exactly what it claimed. The
+    UPDATE re-checks "due" on every row it writes, so two workers racing for
+    the same rows cannot both win one: the loser's condition no longer holds
+    (SQLite runs writers one at a time; PostgreSQL re-evaluates the condition
+    on a row another transaction just changed). On PostgreSQL the pick skips
+    rows another worker has locked, which only saves it a wasted round.
+    """
+    token = uuid.uuid4().hex
+    due = OutboundMessage.objects.due(now)
+    picked = (due.filter(pk=pk) if pk is not None else due).order_by("next_attempt_at", "pk")
+    with transaction.atomic():
+        if connection.features.has_select_for_update_skip_locked:
+            picked = picked.select_for_update(skip_locked=True)
+        claimed = (
+            OutboundMessage.objects.due(now)
+            .filter(pk__in=Subquery(picked.values("pk")[:limit]))
+            .update(
+                status=OutboundStatus.SENDING,
+                lease_until=now + SEND_LEASE,
+                lease_token=token,
+                attempts=F("attempts") + 1,
+            )
+        )
+    rows = list(OutboundMessage.objects.claimed_by(token).order_by("next_attempt_at", "pk")) if claimed else []
+    return token, rows
+
+
+def deliver_message(message_id, *, now=None):
+    """Try to send one outbox row. Safe to call twice or concurrently: only one caller claims it."""
     now = now or timezone.now()
-    claimed = (
-        OutboundMessage.objects.due(now)
-        .filter(pk=message_id)
-        .update(
-            status=OutboundStatus.SENDING,
-            lease_until=now + SEND_LEASE,
-            attempts=F("attempts") + 1,
-        )
-    )
-    if not claimed:
-        return False
-    message = OutboundMessage.objects.get(pk=message_id)
-    try:
-        _send(message)
-    except Exception as exc:  # any channel error is recorded and retried
-        error = f"{type(exc).__name__}: {exc}"[:2000]
-        give_up = message.attempts >= message.max_attempts
-        OutboundMessage.objects.filter(pk=message.pk).update(
-            status=OutboundStatus.FAILED if give_up else OutboundStatus.PENDING,
-            next_attempt_at=now + retry_delay(message.attempts),
-            lease_until=None,
-            last_error=error,
-        )
-        DeliveryAttempt.objects.create(message=message, attempted_at=now, succeeded=False, error=error)
-        logger.warning("Delivery of outbox row %s failed: %s", message.pk, error)
-        return False
-    OutboundMessage.objects.filter(pk=message.pk).update(
-        status=OutboundStatus.SENT, sent_at=timezone.now(), lease_until=None, last_error=""
-    )
-    DeliveryAttempt.objects.create(message=message, attempted_at=now, succeeded=True)
-    return True
-
-
-def mail_domain():
-    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
-
-
-def email_headers(message):
-    """Message-ID fixed per outbox row, so a retried send is recognised as the same mail; In-Reply-To
-    and References name the thread, so a ticket's mails group in one conversation."""
-    domain = mail_domain()
-    digest = hashlib.sha256(message.idempotency_key.encode()).hexdigest()[:24]
-    headers = {"Message-ID": f"<{digest}.{message.pk}@{domain}>", "X-Firstline-Key": message.idempotency_key}
-    if message.thread:
-        root = f"<thread.{slugify(message.thread) or 'x'}@{domain}>"
-        headers.update({"In-Reply-To": root, "References": root})
-    return headers
-
-
-def _send(message):
-    if message.channel == OutboundChannel.EMAIL:
-        EmailMessage(
-            subject=message.subject,
-            body=message.body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[message.recipient],
-            headers=email_headers(message),
-        ).send(fail_silently=False)
-        return
-    raise ValueError(f"No sender for channel {message.channel!r}")
+    token, rows = claim_due(now, limit=1, pk=message_id)
+    return bool(rows) and deliver_claimed(token, rows, now=now) == 1
 
 
 def deliver_due(*, now=None, limit=SWEEP_BATCH):
-    """Send every row that is due; returns how many were sent."""
+    """Claim up to `limit` due rows at once and send them; returns how many were sent."""
     now = now or timezone.now()
-    ids = list(OutboundMessage.objects.due(now).order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
-    return sum(1 for pk in ids if deliver_message(pk, now=now))
+    token, rows = claim_due(now, limit=limit)
+    return deliver_claimed(token, rows, now=now) if rows else 0
+
+
+def deliver_claimed(token, rows, *, now):
+    """Send rows this worker claimed with `token`, one sender (one SMTP connection) per channel.
+
+    Each row's outcome is saved as soon as it is known, so a worker killed
+    mid-batch leaves only unsent rows behind for the next sweep. Rows not
+    reached within SEND_BUDGET_SECONDS are handed back untouched.
+    """
+    started = time.monotonic()
+    by_channel = {}
+    for row in rows:
+        by_channel.setdefault(row.channel, []).append(row)
+    sent = 0
+    handed_back = []
+    for channel, batch in by_channel.items():
+        try:
+            sender = sender_for(channel)
+            sender.open()
+        except Exception as exc:  # no connection at all: every row of the channel waits for the next try
+            for row in batch:
+                _record_failure(row, token, now, exc)
+            continue
+        try:
+            for row in batch:
+                if time.monotonic() - started > SEND_BUDGET_SECONDS:
+                    handed_back.append(row.pk)
+                    continue
+                try:
+                    provider_id = sender.send(row)
+                except Exception as exc:  # any channel error is recorded and retried (or failed for good)
+                    _record_failure(row, token, now, exc)
+                else:
+                    _record_success(row, token, now, provider_id)
+                    sent += 1
+        finally:
+            try:
+                sender.close()
+            except Exception:
+                logger.warning("Closing the %s sender failed", channel, exc_info=True)
+    if handed_back:
+        OutboundMessage.objects.filter(pk__in=handed_back, lease_token=token).update(
+            status=OutboundStatus.PENDING, lease_until=None, attempts=F("attempts") - 1
+        )
+    return sent
+
+
+def _record_success(row, token, now, provider_id):
+    with transaction.atomic():
+        kept = OutboundMessage.objects.filter(pk=row.pk, lease_token=token).update(
+            status=OutboundStatus.SENT,
+            sent_at=timezone.now(),
+            lease_until=None,
+            last_error="",
+            provider_id=(provider_id or "")[:255],
+        )
+        DeliveryAttempt.objects.create(message_id=row.pk, attempted_at=now, succeeded=True)
+    if not kept:
+        logger.warning("Outbox row %s was sent after its lease lapsed; it may arrive twice", row.pk)
+
+
+def _record_failure(row, token, now, exc):
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    give_up = isinstance(exc, PermanentFailure) or row.attempts >= row.max_attempts
+    status = OutboundStatus.FAILED if give_up else OutboundStatus.PENDING
+    with transaction.atomic():
+        kept = OutboundMessage.objects.filter(pk=row.pk, lease_token=token).update(
+            status=status,
+            next_attempt_at=now + retry_delay(row.attempts),
+            lease_until=None,
+            last_error=error,
+        )
+        DeliveryAttempt.objects.create(message_id=row.pk, attempted_at=now, succeeded=False, error=error)
+    logger.warning("Delivery of outbox row %s (%s) failed: %s", row.pk, row.channel, error)
+    if give_up and kept:
+        row.status, row.last_error = status, error
+        for _receiver, result in delivery_failed.send_robust(sender=OutboundMessage, message=row):
+            if isinstance(result, Exception):
+                logger.error("A delivery_failed receiver failed for row %s: %r", row.pk, result)
 
 
 def retry_message(actor, message):
@@ -215,3 +535,21 @@ def choose_channels(*, severity, allowed, preferred="", backup=""):
         wanted.append(backup)
     permitted = set(allowed or []) | {ContactChannel.EMAIL, ContactChannel.PORTAL}
     return [channel for channel in dict.fromkeys(wanted) if channel in permitted]
+
+
+# --- portal inbox --------------------------------------------------------------------------
+
+
+def mark_notification_read(user_id, notification, *, now=None):
+    """The customer `user_id` has read `notification` (theirs only); reading it again changes nothing."""
+    return bool(
+        PortalNotification.objects.for_user(user_id)
+        .unread()
+        .filter(pk=notification.pk)
+        .update(read_at=now or timezone.now())
+    )
+
+
+def mark_all_notifications_read(user_id, *, now=None):
+    """Every unread notification of `user_id` is read; returns how many were unread."""
+    return PortalNotification.objects.for_user(user_id).unread().update(read_at=now or timezone.now())

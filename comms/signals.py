@@ -8,3 +8,8 @@ from django.dispatch import Signal
 # (a comms.mailparse.ParsedEmail), inside the transaction that processes the
 # row: raising rolls the receiver's work back and marks the row failed.
 inbound_email_received = Signal()
+
+
+# An outbox row was marked failed for good: out of attempts, or refused
+# permanently by the provider. Sent with `message`, the OutboundMessage.
+delivery_failed = Signal()

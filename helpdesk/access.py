@@ -10,6 +10,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from comms.models import PortalNotification
+
 from .models import Attachment, Ticket, ref_to_pk
 
 
@@ -65,3 +67,8 @@ def get_attachment_for_user(user, pk):
     if not message.is_internal and message.ticket.is_visible_to_customer(user):
         return attachment
     raise Http404
+
+
+def get_notification_for_customer(user, pk):
+    """A portal notification of this customer's own; anyone else's is a 404."""
+    return get_object_or_404(PortalNotification.objects.for_user(user.pk), pk=pk)

@@ -4,20 +4,26 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
+from comms import services as comms_services
+from comms.models import PortalNotification
+
 from . import escalation, services
-from .access import customer_required, get_ticket_for_customer
+from .access import customer_required, get_notification_for_customer, get_ticket_for_customer
 from .forms import ContactPreferencesForm, EscalationRequestForm, ReplyForm, TicketCreateForm
 from .models import DONE_STATUSES, OPEN_STATUSES, Ticket, TicketEvent
 
 PORTAL_FILTERS = {"open": OPEN_STATUSES, "closed": DONE_STATUSES}
 # Whose tickets an organization admin lists; other customers only ever see their own.
 PORTAL_SCOPES = ("organization", "mine")
+# The portal page shows this many of the latest notifications.
+NOTIFICATIONS_SHOWN = 10
 
 
 @customer_required
@@ -38,8 +44,43 @@ def ticket_list(request):
         show = "all"
     tickets = tickets.select_related("requester", "assignee").order_by("-updated_at", "-pk")
     page = Paginator(tickets, settings.FIRSTLINE_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "show": show, "scope": scope, "q": request.GET.get("q", "")}
+    context = {
+        "page": page,
+        "show": show,
+        "scope": scope,
+        "q": request.GET.get("q", ""),
+        **_notifications(request.user),
+    }
     return render(request, "helpdesk/portal/ticket_list.html", context)
+
+
+def _notifications(user):
+    return {"notifications": list(PortalNotification.objects.for_user(user.pk)[:NOTIFICATIONS_SHOWN])}
+
+
+def _notifications_changed(request):
+    """After marking read: the fresh list (and nav count) for HTMX, the portal page otherwise."""
+    if not request.htmx:
+        return redirect(reverse("portal:ticket-list") + "#portal-notifications")
+    response = render(request, "helpdesk/portal/ticket_list.html#portal-notifications", _notifications(request.user))
+    trigger_client_event(response, "notificationsRead", {})
+    return response
+
+
+@customer_required
+@require_POST
+def notification_read(request, pk):
+    """The customer has read one of their notifications."""
+    notification = get_notification_for_customer(request.user, pk)
+    comms_services.mark_notification_read(request.user.pk, notification)
+    return _notifications_changed(request)
+
+
+@customer_required
+@require_POST
+def notification_read_all(request):
+    comms_services.mark_all_notifications_read(request.user.pk)
+    return _notifications_changed(request)
 
 
 @customer_required

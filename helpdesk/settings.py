@@ -93,6 +93,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "helpdesk.context_processors.portal",
             ],
         },
     },
@@ -265,6 +266,37 @@ IMAP_PORT = int(os.environ.get("IMAP_PORT") or (993 if IMAP_SSL else 143))
 IMAP_USER = os.environ.get("IMAP_USER", "")
 IMAP_PASSWORD = os.environ.get("IMAP_PASSWORD", "")
 IMAP_FOLDER = os.environ.get("IMAP_FOLDER", "INBOX")
+# --- outbound channels (comms) ------------------------------------------------------------
+# Which class delivers each channel (see comms/channels.py); replace one to use another provider.
+FIRSTLINE_CHANNEL_BACKENDS = {
+    "email": "comms.channels.EmailSender",
+    "sms": "comms.channels.HttpJsonSender",
+    "push": "comms.channels.HttpJsonSender",
+    "portal": "comms.channels.PortalInboxSender",
+    "chat": "comms.channels.ChatWebhookSender",
+}
+# HTTP JSON providers. With no URL, each request is appended to FIRSTLINE_CHANNEL_FILE_DIR/<channel>.jsonl.
+FIRSTLINE_HTTP_CHANNELS = {
+    "sms": {
+        "url": os.environ.get("SMS_API_URL", ""),
+        "token": os.environ.get("SMS_API_TOKEN", ""),
+        "timeout": float(os.environ.get("SMS_API_TIMEOUT", "10")),
+    },
+    "push": {
+        "url": os.environ.get("PUSH_API_URL", ""),
+        "token": os.environ.get("PUSH_API_TOKEN", ""),
+        "timeout": float(os.environ.get("PUSH_API_TIMEOUT", "10")),
+    },
+    "chat": {
+        "url": os.environ.get("CHAT_WEBHOOK_URL", ""),
+        "token": "",
+        "timeout": float(os.environ.get("CHAT_WEBHOOK_TIMEOUT", "10")),
+    },
+}
+FIRSTLINE_CHANNEL_FILE_DIR = VAR_DIR / "outbox"
+# Longer bodies are cut with a visible marker when queued; SMS and push texts are cut at this many characters.
+FIRSTLINE_OUTBOX_MAX_BODY_BYTES = int(os.environ.get("OUTBOX_MAX_BODY_BYTES", 100 * 1024))
+FIRSTLINE_SMS_MAX_CHARS = int(os.environ.get("SMS_MAX_CHARS", "320"))
 
 # --- background work -------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -6,6 +6,7 @@ def _isolated_settings(settings, tmp_path, monkeypatch):
     """Uploaded files and emails go to a temporary folder; tasks never leave the process."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.FIRSTLINE_CHANNEL_FILE_DIR = tmp_path / "outbox"
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -727,6 +727,7 @@ class EventKind(models.TextChoices):
     MACRO_APPLIED = "macro", _("Macro applied")
     MACRO_UNDONE = "macro_undone", _("Macro undone")
     REMINDER = "reminder", _("Reminder")
+    DELIVERY_FAILED = "delivery_failed", _("Message could not be delivered")
 
 
 class TicketEvent(models.Model):

@@ -119,6 +119,12 @@ def event_summary(event):
         return _("undid the macro “%(name)s”") % {"name": data.get("macro", "")}
     if event.kind == EventKind.REMINDER:
         return _("reminder for %(agent)s: the customer has not answered") % {"agent": data.get("agent", "")}
+    if event.kind == EventKind.DELIVERY_FAILED:
+        return _("could not deliver a message (%(channel)s to %(recipient)s): %(error)s") % {
+            "channel": data.get("channel", "?"),
+            "recipient": data.get("recipient", "?"),
+            "error": (data.get("error") or "?")[:200],
+        }
     if event.kind not in labels:
         return event.get_kind_display()
     name, choices = labels[event.kind]

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
 from comms import services, tasks
@@ -16,11 +17,8 @@ def queue(key="ticket:1:reply:1:user:1", **kwargs):
     return services.queue_email(key=key, to="alice@example.com", subject="Hello", body="Body", **kwargs)
 
 
-class BrokenBackend:
+class BrokenBackend(BaseEmailBackend):
     """The outside world failing: an SMTP server that refuses everything."""
-
-    def __init__(self, *args, **kwargs):
-        pass
 
     def send_messages(self, messages):
         raise ConnectionRefusedError("SMTP server unreachable")

@@ -108,4 +108,4 @@ def test_without_the_template_the_built_in_acknowledgement_is_sent(db, alice, ru
 
     with run_on_commit():
         ticket = services.create_ticket(alice, requester=alice, subject="Export", description="Spins")
-    assert OutboundMessage.objects.get(reference=ticket.ref).subject.startswith(f"[{ticket.ref}]")
+    assert OutboundMessage.objects.get(reference=ticket.ref, channel="email").subject.startswith(f"[{ticket.ref}]")

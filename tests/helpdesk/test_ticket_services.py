@@ -20,9 +20,12 @@ def test_create_ticket_writes_first_message_event_and_acknowledgement(alice, dja
     assert ticket.subject == "Broken" and ticket.status == Status.NEW
     event = TicketEvent.objects.get(ticket=ticket)
     assert (event.kind, event.is_public, event.message.body) == (EventKind.CREATED, True, "Details")
-    outbox = OutboundMessage.objects.get()
+    outbox = OutboundMessage.objects.get(channel="email")
     assert outbox.idempotency_key == f"ticket:{ticket.pk}:created:user:{alice.pk}"
     assert outbox.recipient == alice.email and outbox.status == "sent"
+    # The customer also finds it in the portal inbox.
+    portal = OutboundMessage.objects.get(channel="portal")
+    assert portal.idempotency_key == f"ticket:{ticket.pk}:created:user:{alice.pk}:portal"
 
 
 def test_customer_without_organization_cannot_be_a_requester(agent):
