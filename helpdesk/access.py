@@ -53,7 +53,7 @@ def get_ticket_for_customer(user, ref, queryset=None):
     pk = ref_to_pk(ref)
     if pk is None:
         raise Http404
-    queryset = queryset if queryset is not None else Ticket.objects.with_detail()
+    queryset = queryset if queryset is not None else Ticket.objects.with_portal_detail()
     return get_object_or_404(queryset.for_customer(user), pk=pk)
 
 

@@ -457,6 +457,10 @@ class TicketQuerySet(models.QuerySet):
             "queue", "category", "tags"
         )
 
+    def with_portal_detail(self):
+        """What the portal's ticket page shows; tags are the agents' own and stay out."""
+        return self.select_related("requester", "organization__tier", "assignee").prefetch_related("queue", "category")
+
     def queue_counts(self, user, *, since, soon=None, only=None):
         """Every agent queue's count (or those named in `only`) in one round trip.
 

@@ -31,7 +31,7 @@ def receive(run_on_commit):
 
 
 def acknowledgement(ticket):
-    return OutboundMessage.objects.get(idempotency_key__startswith=f"ticket:{ticket.pk}:created:")
+    return OutboundMessage.objects.get(idempotency_key__startswith=f"ticket:{ticket.pk}:created:", channel="email")
 
 
 # --- new tickets ------------------------------------------------------------------------------
@@ -66,7 +66,7 @@ def test_same_message_id_twice_opens_one_ticket(alice, receive):
     first = receive(raw)
     second = receive(raw)
     assert first.pk == second.pk
-    assert Ticket.objects.count() == 1 and OutboundMessage.objects.count() == 1
+    assert Ticket.objects.count() == 1 and OutboundMessage.objects.filter(channel="email").count() == 1
 
 
 def test_processing_a_row_again_never_adds_a_second_ticket(alice, receive):

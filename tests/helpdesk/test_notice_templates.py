@@ -44,7 +44,7 @@ def test_the_agent_reply_notice_comes_from_its_template_in_the_customers_languag
     alice.save(update_fields=["language"])
     with run_on_commit():
         message = services.reply_to_ticket(agent, ticket, body="Pruebe el botón nuevo.")
-    spanish = OutboundMessage.objects.get(idempotency_key__contains=f":message:{message.pk}:")
+    spanish = OutboundMessage.objects.get(idempotency_key__contains=f":message:{message.pk}:", channel="email")
     assert spanish.subject == f"[{ticket.ref}] Nueva respuesta: Export" and "Pruebe el botón nuevo." in spanish.body
 
 
