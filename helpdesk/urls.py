@@ -19,6 +19,7 @@ urlpatterns = [
     path("agent/", include("helpdesk.urls_agent")),
     path("portal/", include("helpdesk.urls_portal")),
     path("manager/", include("helpdesk.urls_manager")),
+    path("kb/", include("knowledge.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
