@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Case, F, FloatField, Q, Value, When
+from django.db.models import Case, F, FloatField, Q, TextField, Value, When
 from django.db.models.functions import Concat, Greatest
 from django.utils import timezone
 from django.utils.html import escape
@@ -232,7 +232,7 @@ def _search_postgres(rows, query, words, language, limit, offset):
         .annotate(
             title_headline=SearchHeadline("title", row_query, config=F("config"), highlight_all=True, **marks),
             snippet_headline=SearchHeadline(
-                Concat("summary", Value(" "), "body"),
+                Concat("summary", Value(" "), "body", output_field=TextField()),
                 row_query,
                 config=F("config"),
                 max_words=35,
