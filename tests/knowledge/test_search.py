@@ -43,7 +43,7 @@ def test_tags_rank_above_body(public_category):
 
 def test_highlights_are_escaped_and_marked():
     html = highlight('<b>Reset</b> the "reset" & go', ["reset"])
-    assert html == '&lt;b&gt;<mark>Reset</mark>&lt;/b&gt; the &quot;<mark>reset</mark>&quot; &amp; go'
+    assert html == "&lt;b&gt;<mark>Reset</mark>&lt;/b&gt; the &quot;<mark>reset</mark>&quot; &amp; go"
 
 
 def test_highlight_matches_without_accents_and_cuts_a_window():
@@ -54,7 +54,9 @@ def test_highlight_matches_without_accents_and_cuts_a_window():
 
 
 def test_snippets_never_contain_article_markup(public_category):
-    ArticleFactory(category=public_category, title_en="Safe <script>x</script>", body_en="<img src=x onerror=alert(1)> safe")
+    ArticleFactory(
+        category=public_category, title_en="Safe <script>x</script>", body_en="<img src=x onerror=alert(1)> safe"
+    )
     hit = find("safe").hits[0]
     assert "<script" not in hit.title_html and "<img" not in hit.snippet_html
     assert "<mark>" in hit.title_html
@@ -68,7 +70,9 @@ def test_spanish_reader_gets_spanish_rows_and_english_where_untranslated(public_
         title_es="Restablecer la contraseña",
         body_es="Pasos para cambiar la contraseña.",
     )
-    ArticleFactory(category=public_category, slug="english-only", title_en="Password rules", body_en="Twelve characters.")
+    ArticleFactory(
+        category=public_category, slug="english-only", title_en="Password rules", body_en="Twelve characters."
+    )
     spanish = find("contraseña", language="es").hits
     assert [(h.article.slug, h.language) for h in spanish] == [("password", "es")]
     english = find("password", language="es").hits

@@ -29,9 +29,7 @@ def people(customer, agent, manager):
 @pytest.mark.parametrize("visitor", VISITORS)
 def test_article_visibility_matrix(client, people, visitor, audience, status):
     category = CategoryFactory(slug="topic", name_en="Zebra topic", audience=audience)
-    article = ArticleFactory(
-        category=category, slug="the-article", title_en="Quokka handling guide", status=status
-    )
+    article = ArticleFactory(category=category, slug="the-article", title_en="Quokka handling guide", status=status)
     if people[visitor]:
         client.force_login(people[visitor])
     expected = visible(visitor, audience, status)
