@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Case, F, FloatField, Q, TextField, Value, When
+from django.db.models import Case, Count, F, FloatField, Q, TextField, Value, When, Window
 from django.db.models.functions import Concat, Greatest
 from django.utils import timezone
 from django.utils.html import escape
@@ -163,11 +163,16 @@ def search_articles(query, *, language, audiences, limit=10, offset=0, user=None
     return results
 
 
-def _count(queryset, page, limit, offset):
-    """The number of matches, counted by the database only when the page is full."""
-    if len(page) < limit and (page or offset == 0):
-        return offset + len(page)
-    return queryset.count()
+def _count(queryset, page, offset):
+    """The number of matches: carried on every row of the page (a window count over the same
+    scan that ranked them), so only a page past the end needs a query of its own."""
+    if page:
+        return page[0][-1] if isinstance(page[0], tuple) else page[0].total
+    return 0 if offset == 0 else queryset.count()
+
+
+def _total():
+    return Window(Count("pk"))
 
 
 def _search_portable(rows, words, limit, offset):
@@ -184,7 +189,7 @@ def _search_portable(rows, words, limit, offset):
     if len(words) > 1:
         score = score + Case(When(title__icontains=" ".join(words), then=Value(6)), default=Value(0))
     ranked = (
-        rows.annotate(score=score)
+        rows.annotate(score=score, total=_total())
         .select_related("article__category")
         .defer("document", "vector")
         .order_by("-score", "-article__view_count", "article_id")
@@ -200,7 +205,7 @@ def _search_portable(rows, words, limit, offset):
         )
         for row in page
     ]
-    return hits, _count(rows, page, limit, offset)
+    return hits, _count(rows, page, offset)
 
 
 def _search_postgres(rows, query, words, language, limit, offset):
@@ -220,13 +225,13 @@ def _search_postgres(rows, query, words, language, limit, offset):
         rank = Greatest(rank, Case(When(contains, then=Value(0.05)), default=Value(0.0), output_field=FloatField()))
     matched = rows.filter(matches)
     ranked = matched.annotate(rank=rank).order_by("-rank", "-article__view_count", "article_id")
-    page = list(ranked.values_list("pk", "rank")[offset : offset + limit])
+    page = list(ranked.annotate(total=_total()).values_list("pk", "rank", "total")[offset : offset + limit])
     if not page:
-        return [], _count(matched, page, limit, offset)
+        return [], _count(matched, page, offset)
     row_query = SearchQuery(query, config=F("config"), search_type="websearch")
     marks = {"start_sel": MARK_START, "stop_sel": MARK_STOP}
     detailed = (
-        ArticleSearchIndex.objects.filter(pk__in=[pk for pk, _rank in page])
+        ArticleSearchIndex.objects.filter(pk__in=[row[0] for row in page])
         .select_related("article__category")
         .defer("document", "vector")
         .annotate(
@@ -243,7 +248,7 @@ def _search_postgres(rows, query, words, language, limit, offset):
     )
     by_pk = {row.pk: row for row in detailed}
     hits = []
-    for pk, score in page:
+    for pk, score, _n in page:
         row = by_pk[pk]
         title = _marks_to_html(row.title_headline)
         snippet = _marks_to_html(row.snippet_headline)
@@ -254,7 +259,7 @@ def _search_postgres(rows, query, words, language, limit, offset):
         hits.append(
             Hit(article=row.article, title_html=title, snippet_html=snippet, language=row.language, score=score)
         )
-    return hits, _count(matched, page, limit, offset)
+    return hits, _count(matched, page, offset)
 
 
 def suggest(query, *, language, user, limit=5):

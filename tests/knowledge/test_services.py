@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from knowledge import services
 from knowledge.diff import diff_versions
@@ -93,7 +93,8 @@ def test_every_published_change_is_a_version_and_the_diff_shows_it_escaped(agent
 
     old, new = ArticleVersion.objects.filter(article=article).order_by("number")
     assert new.number == 2 and new.content["title"]["es"] == "Impresora desconectada"
-    changes = {change["label"]: str(change["html"]) for change in diff_versions(old, new)}
+    with translation.override("en"):  # labels are translated; another test may leave a language active
+        changes = {change["label"]: str(change["html"]) for change in diff_versions(old, new)}
     assert set(changes) == {"Body · English", "Title · Spanish", "Body · Spanish"}
     assert '<del class="diff-del">- Press &lt;b&gt;power&lt;/b&gt;.</del>' in changes["Body · English"]
     assert "&lt;script&gt;power&lt;/script&gt; twice." in changes["Body · English"]
