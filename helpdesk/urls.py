@@ -36,6 +36,7 @@ urlpatterns = [
     path("portal/", include("helpdesk.urls_portal")),
     path("manager/", include("helpdesk.urls_manager")),
     path("inbound/", include("comms.urls")),
+    path("kb/", include("knowledge.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

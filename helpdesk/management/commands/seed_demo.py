@@ -40,6 +40,7 @@ from helpdesk.models import (
     User,
 )
 from helpdesk.sla_defaults import install_defaults
+from knowledge import demo as knowledge_demo
 
 ORGANIZATIONS = [("Acme", "Enterprise"), ("Globex", "Essential"), ("Initech", "Premium"), ("Umbrella", "Standard")]
 TEAMS = ["Frontline", "Technical", "Engineering"]
@@ -344,6 +345,7 @@ class Command(BaseCommand):
             seed_configuration()
             people = seed_people()
         created = seed_tickets(people)
+        knowledge_demo.install(author=people["agent1"], approver=people["manager"])
         # The dashboard's counts for past days, as the worker would build them within ten minutes.
         rollup.refresh(days=None)
         self.stdout.write(f"Demo data ready: {len(people)} people, {created} new tickets.")

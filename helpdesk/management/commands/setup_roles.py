@@ -13,6 +13,13 @@ AGENT = [
     "helpdesk.view_organization",
     "helpdesk.view_user",
     "helpdesk.view_attachment",
+    # Knowledge base: agents read internal articles and write drafts for review.
+    "knowledge.view_internal_article",
+    "knowledge.view_article",
+    "knowledge.add_article",
+    "knowledge.change_article",
+    "knowledge.view_articleversion",
+    "knowledge.view_category",
 ]
 TEAM_LEAD = AGENT + ["helpdesk.view_ticketevent", "helpdesk.view_queue", "helpdesk.view_team"]
 MANAGER = TEAM_LEAD + [
@@ -34,6 +41,13 @@ MANAGER = TEAM_LEAD + [
     # Received emails, to look at held and failed ones and process them again.
     "comms.view_inboundemail",
     "comms.change_inboundemail",
+    # Knowledge base: managers approve, publish and archive, and read the analytics.
+    "knowledge.publish_article",
+    "knowledge.add_category",
+    "knowledge.change_category",
+    "knowledge.view_articlefeedback",
+    "knowledge.view_searchlog",
+    "knowledge.view_deflection",
 ]
 # Administrators are superusers; their group carries no extra permission.
 ROLE_PERMISSIONS = {
