@@ -24,3 +24,12 @@ class EmailOrUsernameBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+    def get_user(self, user_id):
+        """The signed-in user of each request, with the organization every customer page names in its header."""
+        model = get_user_model()
+        try:
+            user = model._default_manager.select_related("organization").get(pk=user_id)
+        except model.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
