@@ -16,6 +16,8 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("attachments/<int:pk>/<path:name>", views.attachment_download, name="attachment-download"),
+    # Named by string, not imported: the helpdesk does not depend on the feedback app.
+    path("", include("feedback.urls")),
     path("agent/", include("helpdesk.urls_agent")),
     path("portal/", include("helpdesk.urls_portal")),
     path("manager/", include("helpdesk.urls_manager")),

@@ -555,6 +555,7 @@ class EventKind(models.TextChoices):
     HANDOFF_ACKNOWLEDGED = "handoff_ack", _("Handoff acknowledged")
     ESCALATION_REQUESTED = "esc_requested", _("Customer asked for escalation")
     ESCALATION_ANSWERED = "esc_answered", _("Escalation request answered")
+    SURVEY_ANSWERED = "survey_answered", _("Survey answered")
 
 
 class TicketEvent(models.Model):

@@ -1,0 +1,13 @@
+from django.db import migrations
+
+
+def install(apps, schema_editor):
+    from feedback.defaults import install_defaults
+
+    install_defaults(apps.get_model("feedback", "FeedbackTheme"), apps.get_model("feedback", "ReviewCriterion"))
+
+
+class Migration(migrations.Migration):
+    dependencies = [("feedback", "0001_initial")]
+
+    operations = [migrations.RunPython(install, migrations.RunPython.noop)]

@@ -1,0 +1,263 @@
+"""The feedback page, read side: every figure is one aggregate query over answers or invitations.
+
+Answers carry the ticket's dimensions, copied when they arrived, so the
+breakdowns are GROUP BYs over one table (all six in one UNION ALL) and the
+trend is one GROUP BY over TruncWeek / TruncMonth. No row is loaded into
+Python except the grouped results and the few latest comments.
+
+Definitions:
+- CSAT: the average of 1–5 answers, and the share of 4s and 5s.
+- NPS: % promoters (9–10) − % detractors (0–6) among NPS answers.
+- Response rate: invitations created in the period that have been answered.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Avg, Count, F, FloatField, Q, Value
+from django.db.models.functions import Cast, TruncMonth, TruncWeek
+from django.utils.translation import gettext as _
+
+from helpdesk import reports as helpdesk_reports
+from helpdesk.models import Category, Channel
+
+from .models import FeedbackTheme, Invitation, QualityReview, Response, ReviewItem, SurveyKind
+
+CSAT = Q(kind=SurveyKind.CSAT)
+NPS = Q(kind=SurveyKind.NPS)
+PULSE = Q(kind=SurveyKind.PULSE)
+LATEST_COMMENTS = 10
+BREAKDOWNS = {
+    "agent": "agent_id",
+    "team": "team_id",
+    "tier": "tier_id",
+    "category": "category_id",
+    "language": "language",
+    "channel": "channel",
+}
+
+
+def _figures():
+    """Conditional aggregates shared by every grouping: counts and sums, never rows."""
+    return {
+        "csat_n": Count("pk", filter=CSAT),
+        "csat_avg": Avg(Cast("score", FloatField()), filter=CSAT),
+        "csat_good": Count("pk", filter=CSAT & Q(score__gte=4)),
+        "nps_n": Count("pk", filter=NPS),
+        "promoters": Count("pk", filter=NPS & Q(score__gte=9)),
+        "detractors": Count("pk", filter=NPS & Q(score__lte=6)),
+        "pulse_n": Count("pk", filter=PULSE),
+        "pulse_up": Count("pk", filter=PULSE & Q(score=1)),
+    }
+
+
+@dataclass
+class Scores:
+    label: str
+    csat_n: int = 0
+    csat_avg: float | None = None
+    csat_good: int = 0
+    nps_n: int = 0
+    promoters: int = 0
+    detractors: int = 0
+    pulse_n: int = 0
+    pulse_up: int = 0
+    key: object = None
+
+    @property
+    def csat_share(self):
+        return 100 * self.csat_good / self.csat_n if self.csat_n else None
+
+    @property
+    def nps(self):
+        return round(100 * (self.promoters - self.detractors) / self.nps_n) if self.nps_n else None
+
+    @property
+    def pulse_share(self):
+        return 100 * self.pulse_up / self.pulse_n if self.pulse_n else None
+
+    @property
+    def csat_width(self):
+        """The average as a share of the 1–5 scale, for a bar (0–100)."""
+        return (self.csat_avg - 1) * 25 if self.csat_avg is not None else 0
+
+    @property
+    def answers(self):
+        return self.csat_n + self.nps_n + self.pulse_n
+
+
+def _scores(label, row, key=None):
+    return Scores(
+        label=label, key=key, **{name: row.get(name) or (None if name == "csat_avg" else 0) for name in _figures()}
+    )
+
+
+def totals(filters):
+    row = Response.objects.in_period(filters).aggregate(**_figures())
+    return _scores(_("All"), row)
+
+
+def response_rate(filters):
+    """(answered, sent) over invitations created in the period: one query."""
+    invitations = Invitation.objects.filter(created_at__gte=filters.start, created_at__lt=filters.end)
+    if filters.team:
+        invitations = invitations.filter(ticket__queue__team_id=filters.team)
+    if filters.tier:
+        invitations = invitations.filter(person__organization__tier_id=filters.tier)
+    row = invitations.order_by().aggregate(sent=Count("pk"), answered=Count("pk", filter=Q(answered_at__isnull=False)))
+    return helpdesk_reports.Rate(row["answered"], row["sent"])
+
+
+def trend(filters, *, unit):
+    """Scores per week or month of the period, oldest first: one GROUP BY."""
+    trunc = TruncWeek if unit == "week" else TruncMonth
+    rows = (
+        Response.objects.in_period(filters)
+        .annotate(bucket=trunc("created_at"))
+        .values("bucket")
+        .annotate(**_figures())
+        .order_by("bucket")
+    )
+    return [_scores(row["bucket"], row, key=row["bucket"]) for row in rows]
+
+
+def breakdowns(filters, *, teams, tiers):
+    """Scores by agent, team, tier, category, language and channel: six GROUP BYs in one UNION ALL.
+
+    Keys are cast to text so the six parts share one column type.
+    """
+    base = Response.objects.in_period(filters)
+    parts = [
+        base.annotate(dimension=Value(name), key=Cast(F(column), output_field=_text()))
+        .values("dimension", "key")
+        .annotate(**_figures())
+        .values_list("dimension", "key", *_figures())
+        for name, column in BREAKDOWNS.items()
+    ]
+    rows = list(parts[0].union(*parts[1:], all=True))
+    keys = {name: set() for name in BREAKDOWNS}
+    for name, key, *_rest in rows:
+        keys[name].add(key)
+    labels = {
+        "agent": {str(k): v for k, v in helpdesk_reports.agent_names(_ints(keys["agent"])).items()},
+        "team": {str(k): v for k, v in teams},
+        "tier": {str(k): v for k, v in tiers},
+        "category": _category_names(_ints(keys["category"])),
+        "language": {code: str(name) for code, name in _languages()},
+        "channel": {value: str(label) for value, label in Channel.choices},
+    }
+    result = {name: [] for name in BREAKDOWNS}
+    names = list(_figures())
+    for name, key, *values in rows:
+        label = labels[name].get(key) if key not in (None, "") else None
+        result[name].append(_scores(label or _("None"), dict(zip(names, values, strict=True)), key=key))
+    for name in result:
+        result[name].sort(key=lambda s: (s.key in (None, ""), str(s.label).casefold()))
+    return result
+
+
+def _text():
+    from django.db.models import CharField
+
+    return CharField()
+
+
+def _ints(keys):
+    return {int(k) for k in keys if k not in (None, "")}
+
+
+def _languages():
+    from django.conf import settings
+
+    return settings.LANGUAGES
+
+
+def _category_names(ids):
+    if not ids:
+        return {}
+    return {str(pk): name for pk, name in Category.objects.filter(pk__in=ids).values_list("pk", "name")}
+
+
+def low_score_themes(filters):
+    """Themes of the comments on low scores (CSAT ≤ 2, NPS ≤ 6), most frequent first: one GROUP BY."""
+    rows = (
+        Response.objects.in_period(filters)
+        .low()
+        .exclude(comment="")
+        .values("theme_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "theme_id")
+    )
+    rows = list(rows)
+    names = dict(FeedbackTheme.objects.values_list("pk", "name")) if rows else {}
+    widest = max((row["n"] for row in rows), default=0)
+    return [
+        helpdesk_reports.Bar(
+            row["theme_id"],
+            names.get(row["theme_id"]) or _("Other"),
+            row["n"],
+            round(100 * row["n"] / widest, 1) if widest else 0,
+        )
+        for row in rows
+    ]
+
+
+def latest_low_comments(filters, limit=LATEST_COMMENTS):
+    return list(
+        Response.objects.in_period(filters)
+        .low()
+        .exclude(comment="")
+        .select_related("theme", "ticket")
+        .only("kind", "score", "comment", "created_at", "theme__name", "ticket__subject", "ticket_id")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def review_rollup(filters, *, teams):
+    """Quality review scores in the period by agent and by team (one UNION ALL), and the queue's size."""
+    reviews = QualityReview.objects.filter(created_at__gte=filters.start, created_at__lt=filters.end)
+    if filters.team:
+        reviews = reviews.filter(team_id=filters.team)
+    if filters.tier:
+        reviews = reviews.filter(ticket__organization__tier_id=filters.tier)
+    reviews = reviews.order_by()
+    parts = [
+        reviews.annotate(dimension=Value(name))
+        .values("dimension", column)
+        .annotate(n=Count("pk"), avg=Avg("percent"))
+        .values_list("dimension", column, "n", "avg")
+        for name, column in (("agent", "agent_id"), ("team", "team_id"))
+    ]
+    rows = list(parts[0].union(parts[1], all=True))
+    agents = helpdesk_reports.agent_names({key for name, key, *_r in rows if name == "agent"})
+    team_names = dict(teams)
+    result = {"agent": [], "team": []}
+    for name, key, n, avg in rows:
+        label = (agents if name == "agent" else team_names).get(key) or _("None")
+        result[name].append({"key": key, "label": label, "n": n, "avg": avg})
+    for name in result:
+        result[name].sort(key=lambda row: str(row["label"]).casefold())
+    return result
+
+
+def waiting_reviews():
+    return ReviewItem.objects.waiting().count()
+
+
+def page(filters, *, teams, tiers, unit):
+    """Every section of the feedback page."""
+    return {
+        "totals": totals(filters),
+        "rate": response_rate(filters),
+        "trend": trend(filters, unit=unit),
+        "breakdowns": breakdowns(filters, teams=teams, tiers=tiers),
+        "themes": low_score_themes(filters),
+        "comments": latest_low_comments(filters),
+        "reviews": review_rollup(filters, teams=teams),
+        "reopen": helpdesk_reports.rates(filters)["reopen"],
+        "waiting_reviews": waiting_reviews(),
+    }
+
+
+def panel(filters):
+    """The compact panel on the SLA dashboard: totals, response rate and the review queue's size."""
+    return {"totals": totals(filters), "rate": response_rate(filters), "waiting_reviews": waiting_reviews()}
