@@ -46,7 +46,7 @@ def _filters(request, form_class=FeedbackFilterForm):
 def feedback_page(request):
     form, filters, choices = _filters(request)
     unit = form.cleaned_data.get("unit") or "week"
-    report = reports.page(filters, unit=unit, **choices)
+    report = reports.page(filters, unit=unit)
     context = {
         "form": form,
         "filters": filters,

@@ -13,26 +13,28 @@ Definitions:
 
 from dataclasses import dataclass
 
-from django.db.models import Avg, Count, F, FloatField, Q, Value
+from django.conf import settings
+from django.db.models import Avg, CharField, Count, F, FloatField, Q, Value
 from django.db.models.functions import Cast, TruncMonth, TruncWeek
 from django.utils.translation import gettext as _
 
 from helpdesk import reports as helpdesk_reports
-from helpdesk.models import Category, Channel
+from helpdesk.models import Channel
 
-from .models import FeedbackTheme, Invitation, QualityReview, Response, ReviewItem, SurveyKind
+from .models import Invitation, QualityReview, Response, ReviewItem, SurveyKind
 
 CSAT = Q(kind=SurveyKind.CSAT)
 NPS = Q(kind=SurveyKind.NPS)
 PULSE = Q(kind=SurveyKind.PULSE)
 LATEST_COMMENTS = 10
+# dimension -> (grouped column, the columns naming it: first name, last name, username; or one name)
 BREAKDOWNS = {
-    "agent": "agent_id",
-    "team": "team_id",
-    "tier": "tier_id",
-    "category": "category_id",
-    "language": "language",
-    "channel": "channel",
+    "agent": ("agent_id", ("agent__first_name", "agent__last_name", "agent__username")),
+    "team": ("team_id", ("team__name",)),
+    "tier": ("tier_id", ("tier__name",)),
+    "category": ("category_id", ("category__name",)),
+    "language": ("language", ()),
+    "channel": ("channel", ()),
 }
 
 
@@ -120,80 +122,62 @@ def trend(filters, *, unit):
     return [_scores(row["bucket"], row, key=row["bucket"]) for row in rows]
 
 
-def breakdowns(filters, *, teams, tiers):
+def _text(value):
+    return Value(value, output_field=CharField())
+
+
+def breakdowns(filters):
     """Scores by agent, team, tier, category, language and channel: six GROUP BYs in one UNION ALL.
 
-    Keys are cast to text so the six parts share one column type.
+    Each part also groups by the columns naming its key (joined, so labels
+    need no second query); keys are cast to text and absent name columns
+    are '' so that the six parts share one shape.
     """
     base = Response.objects.in_period(filters)
-    parts = [
-        base.annotate(dimension=Value(name), key=Cast(F(column), output_field=_text()))
-        .values("dimension", "key")
-        .annotate(**_figures())
-        .values_list("dimension", "key", *_figures())
-        for name, column in BREAKDOWNS.items()
-    ]
-    rows = list(parts[0].union(*parts[1:], all=True))
-    keys = {name: set() for name in BREAKDOWNS}
-    for name, key, *_rest in rows:
-        keys[name].add(key)
-    labels = {
-        "agent": {str(k): v for k, v in helpdesk_reports.agent_names(_ints(keys["agent"])).items()},
-        "team": {str(k): v for k, v in teams},
-        "tier": {str(k): v for k, v in tiers},
-        "category": _category_names(_ints(keys["category"])),
-        "language": {code: str(name) for code, name in _languages()},
-        "channel": {value: str(label) for value, label in Channel.choices},
-    }
+    figures = list(_figures())
+    parts = []
+    for name, (column, label_columns) in BREAKDOWNS.items():
+        names = {f"l{i}": F(path) for i, path in enumerate(label_columns)}
+        names.update({f"l{i}": _text("") for i in range(len(label_columns), 3)})
+        parts.append(
+            base.annotate(dimension=_text(name), key=Cast(F(column), CharField()), **names)
+            .values("dimension", "key", "l0", "l1", "l2")
+            .annotate(**_figures())
+            .values_list("dimension", "key", "l0", "l1", "l2", *figures)
+        )
+    languages = {code: str(label) for code, label in settings.LANGUAGES}
+    channels = {value: str(label) for value, label in Channel.choices}
     result = {name: [] for name in BREAKDOWNS}
-    names = list(_figures())
-    for name, key, *values in rows:
-        label = labels[name].get(key) if key not in (None, "") else None
-        result[name].append(_scores(label or _("None"), dict(zip(names, values, strict=True)), key=key))
-    for name in result:
-        result[name].sort(key=lambda s: (s.key in (None, ""), str(s.label).casefold()))
+    for name, key, l0, l1, l2, *values in parts[0].union(*parts[1:], all=True):
+        if name == "agent":
+            label = helpdesk_reports.agent_name(l2, l0, l1) if key not in (None, "") else _("Unassigned")
+        elif name == "language":
+            label = languages.get(key, key)
+        elif name == "channel":
+            label = channels.get(key, key)
+        else:
+            label = l0
+        result[name].append(_scores(label or _("None"), dict(zip(figures, values, strict=True)), key=key))
+    for rows in result.values():
+        rows.sort(key=lambda s: (s.key in (None, ""), str(s.label).casefold()))
     return result
-
-
-def _text():
-    from django.db.models import CharField
-
-    return CharField()
-
-
-def _ints(keys):
-    return {int(k) for k in keys if k not in (None, "")}
-
-
-def _languages():
-    from django.conf import settings
-
-    return settings.LANGUAGES
-
-
-def _category_names(ids):
-    if not ids:
-        return {}
-    return {str(pk): name for pk, name in Category.objects.filter(pk__in=ids).values_list("pk", "name")}
 
 
 def low_score_themes(filters):
     """Themes of the comments on low scores (CSAT ≤ 2, NPS ≤ 6), most frequent first: one GROUP BY."""
-    rows = (
+    rows = list(
         Response.objects.in_period(filters)
         .low()
         .exclude(comment="")
-        .values("theme_id")
+        .values("theme_id", "theme__name")
         .annotate(n=Count("pk"))
         .order_by("-n", "theme_id")
     )
-    rows = list(rows)
-    names = dict(FeedbackTheme.objects.values_list("pk", "name")) if rows else {}
     widest = max((row["n"] for row in rows), default=0)
     return [
         helpdesk_reports.Bar(
             row["theme_id"],
-            names.get(row["theme_id"]) or _("Other"),
+            row["theme__name"] or _("Other"),
             row["n"],
             round(100 * row["n"] / widest, 1) if widest else 0,
         )
@@ -207,35 +191,34 @@ def latest_low_comments(filters, limit=LATEST_COMMENTS):
         .low()
         .exclude(comment="")
         .select_related("theme", "ticket")
-        .only("kind", "score", "comment", "created_at", "theme__name", "ticket__subject", "ticket_id")
         .order_by("-created_at", "-pk")[:limit]
     )
 
 
-def review_rollup(filters, *, teams):
-    """Quality review scores in the period by agent and by team (one UNION ALL), and the queue's size."""
+def review_rollup(filters):
+    """Quality review scores in the period by agent and by team, names joined: one UNION ALL."""
     reviews = QualityReview.objects.filter(created_at__gte=filters.start, created_at__lt=filters.end)
     if filters.team:
         reviews = reviews.filter(team_id=filters.team)
     if filters.tier:
         reviews = reviews.filter(ticket__organization__tier_id=filters.tier)
     reviews = reviews.order_by()
-    parts = [
-        reviews.annotate(dimension=Value(name))
-        .values("dimension", column)
-        .annotate(n=Count("pk"), avg=Avg("percent"))
-        .values_list("dimension", column, "n", "avg")
-        for name, column in (("agent", "agent_id"), ("team", "team_id"))
-    ]
-    rows = list(parts[0].union(parts[1], all=True))
-    agents = helpdesk_reports.agent_names({key for name, key, *_r in rows if name == "agent"})
-    team_names = dict(teams)
+    agent = reviews.annotate(dimension=_text("agent")).values_list(
+        "dimension", "agent_id", "agent__first_name", "agent__last_name", "agent__username"
+    )
+    team = reviews.annotate(dimension=_text("team"), b1=_text(""), b2=_text("")).values_list(
+        "dimension", "team_id", "team__name", "b1", "b2"
+    )
+    agent, team = (part.annotate(n=Count("pk"), avg=Avg("percent")) for part in (agent, team))
     result = {"agent": [], "team": []}
-    for name, key, n, avg in rows:
-        label = (agents if name == "agent" else team_names).get(key) or _("None")
+    for name, key, l0, l1, l2, n, avg in agent.union(team, all=True):
+        if key is None:
+            label = _("Unassigned") if name == "agent" else _("None")
+        else:
+            label = helpdesk_reports.agent_name(l2, l0, l1) if name == "agent" else l0
         result[name].append({"key": key, "label": label, "n": n, "avg": avg})
-    for name in result:
-        result[name].sort(key=lambda row: str(row["label"]).casefold())
+    for rows in result.values():
+        rows.sort(key=lambda row: str(row["label"]).casefold())
     return result
 
 
@@ -243,16 +226,16 @@ def waiting_reviews():
     return ReviewItem.objects.waiting().count()
 
 
-def page(filters, *, teams, tiers, unit):
-    """Every section of the feedback page."""
+def page(filters, *, unit):
+    """Every section of the feedback page: ten queries whatever the volume."""
     return {
         "totals": totals(filters),
         "rate": response_rate(filters),
         "trend": trend(filters, unit=unit),
-        "breakdowns": breakdowns(filters, teams=teams, tiers=tiers),
+        "breakdowns": breakdowns(filters),
         "themes": low_score_themes(filters),
         "comments": latest_low_comments(filters),
-        "reviews": review_rollup(filters, teams=teams),
+        "reviews": review_rollup(filters),
         "reopen": helpdesk_reports.rates(filters)["reopen"],
         "waiting_reviews": waiting_reviews(),
     }

@@ -214,7 +214,12 @@ def test_a_low_csat_puts_the_ticket_in_the_review_queue(agent):
     ticket = TicketFactory(assignee=agent, resolved=True)
     response = services.answer_survey(None, InvitationFactory(ticket=ticket), score=2, comment="Slow")
     item = ReviewItem.objects.get()
-    assert (item.ticket_id, item.reason, item.response_id, item.agent_id) == (ticket.pk, "low_csat", response.pk, agent.pk)
+    assert (item.ticket_id, item.reason, item.response_id, item.agent_id) == (
+        ticket.pk,
+        "low_csat",
+        response.pk,
+        agent.pk,
+    )
 
 
 def test_an_nps_detractor_with_a_comment_queues_their_latest_ticket(alice):
