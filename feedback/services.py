@@ -603,3 +603,27 @@ def submit_review(actor, item, *, scores, notes=""):
             ReviewScore(review=review, criterion=c, value=int(scores[c.pk])) for c in criteria
         )
     return review
+
+
+def reclassify_comments():
+    """Sort every comment into themes again, set-wise: one UPDATE per theme keyword, in theme order.
+
+    Themes are cleared first; each keyword then claims the comments still
+    without a theme that contain it (in that comment's language or English),
+    so the lowest position wins as it does for a new answer.
+    """
+    from django.conf import settings as django_settings
+
+    changed = 0
+    with transaction.atomic():
+        Response.objects.exclude(theme=None).update(theme=None)
+        for theme in FeedbackTheme.objects.filter(is_active=True):
+            for code, _label in django_settings.LANGUAGES:
+                words = (getattr(theme, f"keywords_{code.replace('-', '_')}", "") or "").split(",")
+                # English keywords apply to every comment, as in `classify`; the others to their language.
+                same_language = Q() if code == "en" else Q(language=code)
+                for word in filter(None, (w.strip() for w in words)):
+                    changed += Response.objects.filter(
+                        same_language, theme__isnull=True, comment__icontains=word
+                    ).update(theme=theme)
+    return changed

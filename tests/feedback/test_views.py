@@ -338,3 +338,46 @@ def test_invitation_rows_are_not_created_for_open_tickets(alice):
     ticket = TicketFactory(requester=alice, status=Status.OPEN)
     assert services.invite_after_resolution([ticket.pk]) == 0
     assert not Invitation.objects.exists()
+
+
+def test_the_admin_pages_load_and_invitations_are_read_only(client, invitation):
+    from django.contrib.auth import get_user_model
+
+    admin_user = get_user_model().objects.create_superuser("root", "root@example.com", "x", role="admin")
+    client.force_login(admin_user)
+    ResponseFactory(invitation=InvitationFactory(answered_at=NOW), score=2, comment="Invoice")
+    ReviewItemFactory()
+    for name in ("invitation", "response", "feedbacktheme", "reviewcriterion", "qualityreview", "reviewitem"):
+        assert client.get(reverse(f"admin:feedback_{name}_changelist")).status_code == 200, name
+    assert client.get(reverse("admin:feedback_invitation_add")).status_code == 403
+    assert client.get(reverse("admin:feedback_feedbacktheme_change", args=[1])).status_code == 200
+    changed = client.post(
+        reverse("admin:feedback_feedbacktheme_changelist"),
+        {"action": "reclassify", "_selected_action": [1]},
+    )
+    assert changed.status_code == 302
+    assert Response.objects.get(comment="Invoice").theme.slug == "billing"
+
+
+def test_setup_schedules_registers_the_feedback_jobs_idempotently():
+    from django.core.management import call_command
+    from django_q.models import Schedule
+
+    call_command("setup_schedules", stdout=io.StringIO())
+    call_command("setup_schedules", stdout=io.StringIO())
+    names = set(Schedule.objects.values_list("name", flat=True))
+    assert {"feedback.send_survey_reminders", "feedback.send_nps_surveys"} <= names
+    assert Schedule.objects.filter(name="feedback.send_nps_surveys").count() == 1
+
+
+def test_the_feedback_demo_is_idempotent(agent, run_on_commit):
+    from feedback.demo import seed_feedback_demo
+    from helpdesk import services as helpdesk_services
+
+    AgentFactory(username="manager", manager=True)
+    with run_on_commit():
+        for _n in range(3):
+            helpdesk_services.update_ticket(agent, TicketFactory(), status=Status.RESOLVED)
+    assert seed_feedback_demo() >= 3
+    assert seed_feedback_demo() == 0
+    assert Response.objects.count() == 3
