@@ -266,8 +266,12 @@ class Response(models.Model):
             ),
         ]
         indexes = [
-            # The feedback page reads every figure from one of these ranges.
-            models.Index(fields=["created_at", "kind", "score"], name="response_created_kind"),
+            # The feedback page reads every figure from this index alone: the period's range, with
+            # the score and each breakdown's column alongside (like helpdesk's ticket_report_dims).
+            models.Index(
+                fields=["created_at", "kind", "score", "agent", "team", "tier", "category", "language", "channel"],
+                name="response_period_dims",
+            ),
             models.Index(fields=["team", "created_at"], name="response_team_created"),
             models.Index(fields=["tier", "created_at"], name="response_tier_created"),
         ]

@@ -357,3 +357,18 @@ def test_nps_period_boundaries():
     assert services.nps_period(date(2026, 4, 2), 3) == (date(2026, 4, 1), date(2026, 1, 1))
     assert services.nps_period(date(2026, 1, 31), 3) == (date(2026, 1, 1), date(2025, 10, 1))
     assert services.nps_period(date(2026, 12, 31), 12) == (date(2026, 1, 1), date(2025, 1, 1))
+
+
+def test_the_trend_buckets_by_monday_and_by_first_of_month():
+    from feedback import reports
+    from helpdesk.reports import Filters
+
+    from .factories import ResponseFactory
+
+    for day in (datetime(2026, 3, 29, 23, tzinfo=UTC), datetime(2026, 3, 30, 1, tzinfo=UTC)):  # Sun, Mon
+        ResponseFactory(created_at=day, score=5)
+    filters = Filters(start=datetime(2026, 3, 1, tzinfo=UTC), end=NOW, now=NOW)
+    weeks = [(row.key.date().isoformat(), row.csat_n) for row in reports.trend(filters, unit="week")]
+    assert weeks == [("2026-03-23", 1), ("2026-03-30", 1)]
+    months = [(row.key.date().isoformat(), row.csat_n) for row in reports.trend(filters, unit="month")]
+    assert months == [("2026-03-01", 2)]

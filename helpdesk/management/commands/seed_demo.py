@@ -324,7 +324,9 @@ class Command(BaseCommand):
             seed_configuration()
             people = seed_people()
         created = seed_tickets(people)
-        call_command("seed_feedback_demo")  # feedback's demo answers and review (named by string: no import)
+        call_command(
+            "seed_feedback_demo", stdout=self.stdout
+        )  # feedback's demo answers and review (named by string: no import)
         # The dashboard's counts for past days, as the worker would build them within ten minutes.
         rollup.refresh(days=None)
         self.stdout.write(f"Demo data ready: {len(people)} people, {created} new tickets.")
