@@ -142,7 +142,8 @@ class Invitation(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["created_at", "kind"], name="invitation_created_kind"),
+            # The response rate counts sent and answered from this index alone.
+            models.Index(fields=["created_at", "kind", "answered_at"], name="invitation_created_answered"),
             models.Index(fields=["person", "kind", "created_at"], name="invitation_person_kind"),
             models.Index(
                 fields=["created_at"],

@@ -19,7 +19,7 @@ from django.db.models.functions import Cast, TruncMonth, TruncWeek
 from django.utils.translation import gettext as _
 
 from helpdesk import reports as helpdesk_reports
-from helpdesk.models import Channel
+from helpdesk.models import Channel, Ticket, _count
 
 from .models import Invitation, QualityReview, Response, ReviewItem, SurveyKind
 
@@ -250,6 +250,15 @@ def review_rollup(filters):
     return result
 
 
+def reopen_rate(filters):
+    """Tickets resolved in the period that had been reopened, out of all resolved: two COUNT(*) subqueries
+    answered from the helpdesk's (is_open, resolved_at, …, reopen_count) index, in one query."""
+    resolved = Ticket.objects.filter(filters.narrow(), filters.within("resolved_at"), is_open=0).order_by()
+    counts = {"resolved": _count(resolved), "reopened": _count(resolved.filter(reopen_count__gt=0))}
+    row = Ticket.objects.order_by().values(**counts).first() or dict.fromkeys(counts, 0)
+    return helpdesk_reports.Rate(row["reopened"], row["resolved"])
+
+
 def waiting_reviews():
     return ReviewItem.objects.waiting().count()
 
@@ -264,7 +273,7 @@ def page(filters, *, unit):
         "themes": low_score_themes(filters),
         "comments": latest_low_comments(filters),
         "reviews": review_rollup(filters),
-        "reopen": helpdesk_reports.rates(filters)["reopen"],
+        "reopen": reopen_rate(filters),
         "waiting_reviews": waiting_reviews(),
     }
 
