@@ -54,6 +54,8 @@ def test_setup_schedules_is_idempotent():
         "helpdesk.sweep_sla",
         "helpdesk.refresh_sla_rollup",
         "helpdesk.rebuild_sla_rollup",
+        "feedback.send_survey_reminders",
+        "feedback.send_nps_surveys",
     }
 
 
