@@ -535,3 +535,172 @@ def built_in_template(slug):
         fields[f"subject_{suffix}"] = subject
         fields[f"body_{suffix}"] = body
     return MessageTemplate(kind=kind, name=name, slug=slug, **fields)
+
+
+# --- feedback surveys (issue 8) -------------------------------------------------------------------
+# Kept as one block at the end so it merges cleanly with other edits above. The feedback app renders
+# these by slug (its survey kind); `{{ answer_links }}` holds one link per answer.
+TEMPLATES.update(
+    {
+        "csat": (
+            "survey_invitation",
+            "Satisfaction survey (CSAT)",
+            {
+                "en": (
+                    "[{{ ticket_ref }}] How did we do?",
+                    "Hello {{ customer_name }},\n\nWe have resolved {{ ticket_ref }} ({{ ticket_subject }}). "
+                    "How satisfied are you with the help you received? One click is enough:\n\n"
+                    "{{ answer_links }}\n\nYou can also rate our speed, clarity, effectiveness and "
+                    "professionalism, or leave a comment, on the same page: {{ survey_url }}\n\n"
+                    "The links work until {{ expires_on }}. No more surveys: {{ opt_out_url }}\n",
+                ),
+                "es": (
+                    "[{{ ticket_ref }}] ¿Qué tal lo hicimos?",
+                    "Hola {{ customer_name }}:\n\nHemos resuelto {{ ticket_ref }} ({{ ticket_subject }}). "
+                    "¿Cuán satisfecho está con la ayuda recibida? Basta un clic:\n\n"
+                    "{{ answer_links }}\n\nEn la misma página puede valorar también nuestra rapidez, claridad, "
+                    "eficacia y profesionalidad, o dejar un comentario: {{ survey_url }}\n\n"
+                    "Los enlaces funcionan hasta el {{ expires_on }}. No recibir más encuestas: {{ opt_out_url }}\n",
+                ),
+                "fr": (
+                    "[{{ ticket_ref }}] Comment avons-nous fait ?",
+                    "Bonjour {{ customer_name }},\n\nNous avons résolu {{ ticket_ref }} ({{ ticket_subject }}). "
+                    "Êtes-vous satisfait de l'aide reçue ? Un clic suffit :\n\n"
+                    "{{ answer_links }}\n\nSur la même page, vous pouvez aussi noter notre rapidité, notre clarté, "
+                    "notre efficacité et notre professionnalisme, ou laisser un commentaire : {{ survey_url }}\n\n"
+                    "Les liens sont valables jusqu'au {{ expires_on }}. Ne plus recevoir d'enquêtes : "
+                    "{{ opt_out_url }}\n",
+                ),
+                "de": (
+                    "[{{ ticket_ref }}] Wie zufrieden waren Sie?",
+                    "Hallo {{ customer_name }},\n\nwir haben {{ ticket_ref }} ({{ ticket_subject }}) gelöst. "
+                    "Wie zufrieden sind Sie mit unserer Hilfe? Ein Klick genügt:\n\n"
+                    "{{ answer_links }}\n\nAuf derselben Seite können Sie auch Tempo, Verständlichkeit, Wirksamkeit "
+                    "und Professionalität bewerten oder einen Kommentar hinterlassen: {{ survey_url }}\n\n"
+                    "Die Links gelten bis {{ expires_on }}. Keine Umfragen mehr: {{ opt_out_url }}\n",
+                ),
+                "zh-hans": (
+                    "[{{ ticket_ref }}] 您对我们的服务满意吗？",
+                    "{{ customer_name }}，您好：\n\n我们已解决 {{ ticket_ref }}（{{ ticket_subject }}）。"
+                    "您对获得的帮助满意吗？点击一次即可：\n\n"
+                    "{{ answer_links }}\n\n您也可以在同一页面为我们的速度、清晰度、有效性和专业性打分，或留下评论："
+                    "{{ survey_url }}\n\n链接有效期至 {{ expires_on }}。不再接收调查：{{ opt_out_url }}\n",
+                ),
+                "ja": (
+                    "[{{ ticket_ref }}] サポートはいかがでしたか？",
+                    "{{ customer_name }} 様\n\n{{ ticket_ref }}（{{ ticket_subject }}）を解決しました。"
+                    "今回のサポートにどの程度ご満足いただけましたか？ワンクリックでご回答いただけます。\n\n"
+                    "{{ answer_links }}\n\n同じページで、対応の速さ・分かりやすさ・効果・丁寧さの評価やコメントも"
+                    "お寄せいただけます：{{ survey_url }}\n\nリンクの有効期限は {{ expires_on }} です。"
+                    "今後アンケートを受け取らない：{{ opt_out_url }}\n",
+                ),
+                "pt": (
+                    "[{{ ticket_ref }}] Como nos saímos?",
+                    "Olá {{ customer_name }},\n\nResolvemos {{ ticket_ref }} ({{ ticket_subject }}). "
+                    "Qual é a sua satisfação com a ajuda recebida? Basta um clique:\n\n"
+                    "{{ answer_links }}\n\nNa mesma página pode também avaliar a nossa rapidez, clareza, eficácia e "
+                    "profissionalismo, ou deixar um comentário: {{ survey_url }}\n\n"
+                    "As ligações são válidas até {{ expires_on }}. Não receber mais inquéritos: {{ opt_out_url }}\n",
+                ),
+            },
+        ),
+        "nps": (
+            "survey_invitation",
+            "Recommendation survey (NPS)",
+            {
+                "en": (
+                    "Would you recommend us?",
+                    "Hello {{ customer_name }},\n\nHow likely are you to recommend us to a friend or colleague, "
+                    "from 0 (not at all) to 10 (very likely)? Click your answer:\n\n{{ answer_links }}\n\n"
+                    "On the page that opens you can tell us why: {{ survey_url }}\n\n"
+                    "The links work until {{ expires_on }}. No more surveys: {{ opt_out_url }}\n",
+                ),
+                "es": (
+                    "¿Nos recomendaría?",
+                    "Hola {{ customer_name }}:\n\n¿Qué probabilidad hay de que nos recomiende a un amigo o colega, "
+                    "de 0 (ninguna) a 10 (muy alta)? Haga clic en su respuesta:\n\n{{ answer_links }}\n\n"
+                    "En la página que se abre puede contarnos por qué: {{ survey_url }}\n\n"
+                    "Los enlaces funcionan hasta el {{ expires_on }}. No recibir más encuestas: {{ opt_out_url }}\n",
+                ),
+                "fr": (
+                    "Nous recommanderiez-vous ?",
+                    "Bonjour {{ customer_name }},\n\nQuelle est la probabilité que vous nous recommandiez à un ami ou "
+                    "un collègue, de 0 (aucune) à 10 (très forte) ? Cliquez sur votre réponse :\n\n"
+                    "{{ answer_links }}\n\nSur la page qui s'ouvre, vous pourrez nous dire pourquoi : "
+                    "{{ survey_url }}\n\nLes liens sont valables jusqu'au {{ expires_on }}. "
+                    "Ne plus recevoir d'enquêtes : {{ opt_out_url }}\n",
+                ),
+                "de": (
+                    "Würden Sie uns weiterempfehlen?",
+                    "Hallo {{ customer_name }},\n\nwie wahrscheinlich ist es, dass Sie uns einem Freund oder "
+                    "Kollegen empfehlen, von 0 (gar nicht) bis 10 (sehr wahrscheinlich)? Klicken Sie Ihre "
+                    "Antwort an:\n\n{{ answer_links }}\n\nAuf der folgenden Seite können Sie uns den Grund "
+                    "nennen: {{ survey_url }}\n\nDie Links gelten bis {{ expires_on }}. Keine Umfragen mehr: "
+                    "{{ opt_out_url }}\n",
+                ),
+                "zh-hans": (
+                    "您愿意推荐我们吗？",
+                    "{{ customer_name }}，您好：\n\n从 0（完全不会）到 10（非常可能），"
+                    "您向朋友或同事推荐我们的可能性有多大？"
+                    "请点击您的答案：\n\n{{ answer_links }}\n\n在打开的页面上可以告诉我们原因：{{ survey_url }}\n\n"
+                    "链接有效期至 {{ expires_on }}。不再接收调查：{{ opt_out_url }}\n",
+                ),
+                "ja": (
+                    "私たちを推薦していただけますか？",
+                    "{{ customer_name }} 様\n\n私たちをご友人や同僚に薦める可能性はどのくらいですか？"
+                    "0（まったくない）から 10（非常に高い）でお選びください。\n\n{{ answer_links }}\n\n"
+                    "開いたページで理由もお聞かせください：{{ survey_url }}\n\n"
+                    "リンクの有効期限は {{ expires_on }} です。今後アンケートを受け取らない：{{ opt_out_url }}\n",
+                ),
+                "pt": (
+                    "Recomendaria os nossos serviços?",
+                    "Olá {{ customer_name }},\n\nQual a probabilidade de nos recomendar a um amigo ou colega, "
+                    "de 0 (nenhuma) a 10 (muito provável)? Clique na sua resposta:\n\n{{ answer_links }}\n\n"
+                    "Na página que se abre pode dizer-nos porquê: {{ survey_url }}\n\n"
+                    "As ligações são válidas até {{ expires_on }}. Não receber mais inquéritos: {{ opt_out_url }}\n",
+                ),
+            },
+        ),
+        "pulse": (
+            "survey_invitation",
+            "Quick rating after a chat",
+            {
+                "en": (
+                    "[{{ ticket_ref }}] Was this chat helpful?",
+                    "Hello {{ customer_name }},\n\nWas our chat about {{ ticket_subject }} helpful?\n\n"
+                    "{{ answer_links }}\n\nNo more surveys: {{ opt_out_url }}\n",
+                ),
+                "es": (
+                    "[{{ ticket_ref }}] ¿Le ayudó este chat?",
+                    "Hola {{ customer_name }}:\n\n¿Le resultó útil nuestro chat sobre {{ ticket_subject }}?\n\n"
+                    "{{ answer_links }}\n\nNo recibir más encuestas: {{ opt_out_url }}\n",
+                ),
+                "fr": (
+                    "[{{ ticket_ref }}] Cette discussion vous a-t-elle aidé ?",
+                    "Bonjour {{ customer_name }},\n\nNotre discussion sur {{ ticket_subject }} vous a-t-elle "
+                    "été utile ?\n\n{{ answer_links }}\n\nNe plus recevoir d'enquêtes : {{ opt_out_url }}\n",
+                ),
+                "de": (
+                    "[{{ ticket_ref }}] War der Chat hilfreich?",
+                    "Hallo {{ customer_name }},\n\nwar unser Chat zu {{ ticket_subject }} hilfreich?\n\n"
+                    "{{ answer_links }}\n\nKeine Umfragen mehr: {{ opt_out_url }}\n",
+                ),
+                "zh-hans": (
+                    "[{{ ticket_ref }}] 这次聊天对您有帮助吗？",
+                    "{{ customer_name }}，您好：\n\n关于“{{ ticket_subject }}”的聊天对您有帮助吗？\n\n"
+                    "{{ answer_links }}\n\n不再接收调查：{{ opt_out_url }}\n",
+                ),
+                "ja": (
+                    "[{{ ticket_ref }}] チャットはお役に立ちましたか？",
+                    "{{ customer_name }} 様\n\n「{{ ticket_subject }}」についてのチャットはお役に立ちましたか？\n\n"
+                    "{{ answer_links }}\n\n今後アンケートを受け取らない：{{ opt_out_url }}\n",
+                ),
+                "pt": (
+                    "[{{ ticket_ref }}] Esta conversa ajudou?",
+                    "Olá {{ customer_name }},\n\nA nossa conversa sobre {{ ticket_subject }} foi útil?\n\n"
+                    "{{ answer_links }}\n\nNão receber mais inquéritos: {{ opt_out_url }}\n",
+                ),
+            },
+        ),
+    }
+)

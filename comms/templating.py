@@ -88,6 +88,11 @@ REMINDER = {
 SURVEY = {
     "survey_url": (_("The survey link"), "https://help.example.com/feedback/abc123/"),
     "expires_on": (_("When the link expires"), "2 December 2026"),
+    "answer_links": (
+        _("One link per answer, one per line: a click opens the survey with that answer chosen"),
+        "5 · Very satisfied: https://help.example.com/feedback/s/abc123/?score=5&sig=…",
+    ),
+    "opt_out_url": (_("The link to stop receiving surveys"), "https://help.example.com/feedback/s/abc123/opt-out/"),
 }
 
 

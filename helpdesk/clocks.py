@@ -223,7 +223,14 @@ def on_status_change(ticket, old, new, now):
         ticket.escalate_at = None
     if was_done and not done:
         ticket.reopen_count += 1
-        SlaInterval.objects.create(ticket=ticket, kind=IntervalKind.LEVEL, level=ticket.level, started_at=now)
+        # A ticket without SLA terms never closed its level interval when resolved (see the guard above):
+        # reopening it twice must not open a second one.
+        SlaInterval.objects.get_or_create(
+            ticket=ticket,
+            kind=IntervalKind.LEVEL,
+            ended_at=None,
+            defaults={"level": ticket.level, "started_at": now},
+        )
         ticket.level_since = now
         if ticket.sla_terms:
             # A reopened ticket gets a new resolution target, and the customer,

@@ -32,6 +32,7 @@ from .models import (
     User,
 )
 from .replies import message_values, ticket_values
+from .signals import announce_status_change, status_change_kind
 from .text import render_markdown
 from .timeline import (  # noqa: F401 - the refusals are part of this module's interface
     TICKET_SLA_FIELDS,
@@ -264,6 +265,9 @@ def _set_status(actor, ticket, status, now):
         ticket.resolved_at = None
     clocks.on_status_change(ticket, old, status, now)
     record_event(ticket, actor, EventKind.STATUS, data={"from": old, "to": status}, is_public=True, at=now)
+    change = status_change_kind(old, status)
+    if change:
+        announce_status_change({change: [ticket.pk]}, actor=actor, at=now)
 
 
 def claim_ticket(actor, ticket):
@@ -398,6 +402,12 @@ def bulk_update_tickets(actor, ticket_ids, *, assignee=None, unassign=False, sta
                 qs.update(resolved_at=None)
             qs.update(status=status)
             changed.update(ids)
+            by_change = {}
+            for pk, old in rows:
+                change = status_change_kind(old, status)
+                if change:
+                    by_change.setdefault(change, []).append(pk)
+            announce_status_change(by_change, actor=actor, at=now)
         if priority is not None:
             rows = list(base.exclude(priority=priority).values_list("pk", "priority"))
             for pk, old in rows:

@@ -32,6 +32,8 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("attachments/<int:pk>/<path:name>", views.attachment_download, name="attachment-download"),
+    # Named by string, not imported: the helpdesk does not depend on the feedback app.
+    path("", include("feedback.urls")),
     path("agent/", include("helpdesk.urls_agent")),
     path("portal/", include("helpdesk.urls_portal")),
     path("manager/", include("helpdesk.urls_manager")),

@@ -732,6 +732,7 @@ class EventKind(models.TextChoices):
     MACRO_UNDONE = "macro_undone", _("Macro undone")
     REMINDER = "reminder", _("Reminder")
     DELIVERY_FAILED = "delivery_failed", _("Message could not be delivered")
+    SURVEY_ANSWERED = "survey_answered", _("Survey answered")
 
 
 class TicketEvent(models.Model):

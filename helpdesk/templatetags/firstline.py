@@ -125,6 +125,11 @@ def event_summary(event):
             "recipient": data.get("recipient", "?"),
             "error": (data.get("error") or "?")[:200],
         }
+    if event.kind == EventKind.SURVEY_ANSWERED:
+        return _("Customer answered the %(survey)s survey: %(score)s") % {
+            "survey": data.get("survey_label", ""),
+            "score": data.get("score_label", ""),
+        } + (f" — “{data['comment']}”" if data.get("comment") else "")
     if event.kind not in labels:
         return event.get_kind_display()
     name, choices = labels[event.kind]

@@ -346,6 +346,9 @@ class Command(BaseCommand):
             people = seed_people()
         created = seed_tickets(people)
         knowledge_demo.install(author=people["agent1"], approver=people["manager"])
+        call_command(
+            "seed_feedback_demo", stdout=self.stdout
+        )  # feedback's demo answers and review (named by string: no import)
         # The dashboard's counts for past days, as the worker would build them within ten minutes.
         rollup.refresh(days=None)
         self.stdout.write(f"Demo data ready: {len(people)} people, {created} new tickets.")

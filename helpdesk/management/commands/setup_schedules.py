@@ -23,6 +23,10 @@ SCHEDULES = {
     "helpdesk.rebuild_sla_rollup": ("helpdesk.tasks.rebuild_sla_rollup", 24 * 60),
     # */1 * * * *  record that a worker is alive, for /healthz
     "helpdesk.heartbeat": ("helpdesk.tasks.heartbeat", 1),
+    # 0 * * * *  (hourly) one reminder for survey invitations left unanswered (named by string: no import)
+    "feedback.send_survey_reminders": ("feedback.tasks.send_survey_reminders", 60),
+    # 0 6 * * *  (daily) the NPS send-out of the current period, once per period (quarterly by default)
+    "feedback.send_nps_surveys": ("feedback.tasks.send_nps_surveys", 24 * 60),
 }
 # */1 * * * *  poll the IMAP mailbox; only while IMAP_HOST is set, removed otherwise
 IMAP_SCHEDULE = ("comms.fetch_mail", "comms.tasks.fetch_mail", 1)
