@@ -200,8 +200,9 @@ def test_http_provider_gone_mid_batch_then_back_receives_every_sms_exactly_once(
     with time_machine.travel(now, tick=False), HttpSink(port=sms_port, budget=2, received=received):
         assert services.deliver_due() == 2
     assert statuses() == ["pending"] * 3 + ["sent"] * 2
+    # The row in flight when the server stops may see the connection reset rather than refused.
     assert all(
-        "Connection refused" in error
+        "Connection refused" in error or "Connection reset" in error
         for error in OutboundMessage.objects.filter(status="pending").values_list("last_error", flat=True)
     )
     with HttpSink(port=sms_port, received=received), time_machine.travel(now + timedelta(minutes=2), tick=False):
