@@ -81,6 +81,26 @@ def worker(batch):
         time.sleep(0.01)  # the other worker holds the last rows
 
 
+def blast(count, batch):
+    """The sink alone: `count` ready-made messages sent with smtplib, `batch` per connection. Returns seconds."""
+    import smtplib
+    from email.message import EmailMessage
+
+    port = int(os.environ["EMAIL_PORT"])
+    started = time.perf_counter()
+    for start in range(0, count, batch):
+        with smtplib.SMTP("127.0.0.1", port) as smtp:
+            for i in range(start, min(start + batch, count)):
+                message = EmailMessage()
+                message["From"] = "support@example.com"
+                message["To"] = f"customer{i}@example.com"
+                message["Subject"] = "[INC-0042] Payments delayed"
+                message["Message-ID"] = f"<baseline.{os.getpid()}.{i}@example.com>"
+                message.set_content("Hello,\n\nPayments delayed affects Checkout. Next update at 14:30 UTC.\n")
+                smtp.send_message(message)
+    return time.perf_counter() - started
+
+
 def queue(count):
     from django.utils import timezone
 
@@ -158,6 +178,17 @@ def run(messages, workers, batch):
     controller.start()
     try:
         context = multiprocessing.get_context("spawn")
+        # What the sink takes with nothing of ours in the way: the same number of
+        # processes sending ready-made messages, as many per connection as a batch.
+        share = messages // workers
+        started = time.perf_counter()
+        with context.Pool(workers) as pool:
+            pool.starmap(blast, [(share, batch)] * workers)
+        baseline_seconds = time.perf_counter() - started
+        baseline_rate = share * workers / baseline_seconds
+        sink.ids.clear()
+        sink.sessions = 0
+        print(f"sink alone, {workers} processes sending {share * workers} ready-made messages: {baseline_rate:,.0f}/s")
         started = time.perf_counter()
         with context.Pool(workers) as pool:
             results = pool.map(worker, [batch] * workers)
@@ -172,6 +203,8 @@ def run(messages, workers, batch):
         f"deliver {len(sink.ids)} messages with {workers} processes: {deliver_seconds:.2f} s "
         f"({len(sink.ids) / deliver_seconds:,.0f} messages/s), {sink.sessions} SMTP sessions"
     )
+    rate = len(sink.ids) / deliver_seconds
+    print(f"  {rate / baseline_rate:.0%} of what the sink takes alone")
     for number, (sent, claims) in enumerate(results, 1):
         print(f"  worker {number}: sent {sent} in {claims} sweeps")
     print(f"distinct Message-IDs received: {len(received)}, received twice or more: {len(twice)}")
