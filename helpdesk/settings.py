@@ -94,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "helpdesk.context_processors.portal",
+                "incidents.context_processors.incidents",
             ],
         },
     },
@@ -329,3 +330,5 @@ FIRSTLINE_QUEUE_REFRESH_SECONDS = int(os.environ.get("QUEUE_REFRESH_SECONDS", "1
 # ticket services clear them at once on every change.
 FIRSTLINE_QUEUE_COUNT_CACHE_SECONDS = int(os.environ.get("QUEUE_COUNT_CACHE_SECONDS", "10"))
 FIRSTLINE_REF_PREFIX = "FL"
+# Members of this group receive incident executive summaries; while it is empty, every manager does.
+FIRSTLINE_EXECUTIVE_GROUP = "executives"
