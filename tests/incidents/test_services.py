@@ -2,7 +2,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.utils import timezone
 
 from comms.models import OutboundMessage
 from helpdesk import services as ticket_services
