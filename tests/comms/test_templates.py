@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from comms.defaults import install_default_templates
+from comms.defaults import TEMPLATES, install_default_templates
 from comms.models import MessageTemplate
 from comms.services import render_template
 from comms.templating import problems, render, render_subject, samples
@@ -69,7 +69,7 @@ def test_a_missing_translation_falls_back_to_english_and_says_so():
 
 
 def test_default_templates_install_once_and_keep_edits():
-    assert install_default_templates() == 4
+    assert install_default_templates() == len(TEMPLATES)
     MessageTemplate.objects.filter(slug="resolved").update(name="Edited")
     assert install_default_templates() == 0
     assert MessageTemplate.objects.get(slug="resolved").name == "Edited"

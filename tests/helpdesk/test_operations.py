@@ -54,6 +54,7 @@ def test_setup_schedules_is_idempotent():
         "helpdesk.sweep_sla",
         "helpdesk.refresh_sla_rollup",
         "helpdesk.rebuild_sla_rollup",
+        "incidents.sweep_cadence",
     }
 
 
