@@ -14,6 +14,8 @@ Target: at most 5 s for 10 000 contacts.
 """
 
 import argparse
+import cProfile
+import pstats
 import time
 
 from _incident_setup import setup, staff
@@ -22,6 +24,7 @@ from _incident_setup import setup, staff
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--contacts", type=int, default=10_000)
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the first run to FILE")
     args = parser.parse_args()
     setup("firstline-bench-notice-")
     from django.db import connection, transaction
@@ -73,10 +76,18 @@ def main():
         )
         update = services.post_update(manager, incident, body="Everything is on fire; we are on it.")
     for run in ("first", "second"):
+        profiler = cProfile.Profile() if args.profile and run == "first" else None
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
+            if profiler:
+                profiler.enable()
             built = send_update_notices(update.pk)
+            if profiler:
+                profiler.disable()
             seconds = time.perf_counter() - started
+        if profiler:
+            profiler.dump_stats(args.profile)
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
         print(f"{run} run: {built} rows built in {seconds:.2f} s, {len(queries.captured_queries)} queries")
     rows = OutboundMessage.objects.filter(reference=incident.ref)
     channels = ", ".join(sorted(set(rows.values_list("channel", flat=True))))

@@ -20,12 +20,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from comms.defaults import TEMPLATES as DEFAULT_TEMPLATES
-from comms.models import MessageTemplate, OutboundChannel, OutboundMessage
+from comms.models import MessageTemplate, OutboundChannel
 from comms.services import SHORT_CHANNELS, build_message, channel_key, choose_channels, deliverable_channels
 from comms.templating import render, render_subject
 from helpdesk.models import Role, User
 
 from .models import Incident, IncidentUpdate
+from .outbox import insert_ignoring_existing
 
 logger = logging.getLogger(__name__)
 
@@ -257,7 +258,7 @@ def send_update_notices(update_id, *, now=None):
         )
         values = incident_values(incident, update)
         rows = _customer_rows(incident, update, values, now) + _executive_rows(incident, update, values, now)
-        OutboundMessage.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+        insert_ignoring_existing(rows)
         IncidentUpdate.objects.filter(pk=update.pk).update(notices_sent_at=now, notices_count=len(rows))
         transaction.on_commit(_wake_delivery)
     return len(rows)
