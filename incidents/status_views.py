@@ -4,17 +4,20 @@ Both read one snapshot in a fixed number of queries, however long the history.
 """
 
 from collections import OrderedDict
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
-from django.db.models import Prefetch
+from django.db.models import Count, Min, Prefetch
+from django.db.models.functions import TruncDate
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET
 
 from .models import STATUS_WEIGHT, Component, ComponentStatus, Incident, IncidentStatus, IncidentUpdate
 
 HISTORY_DAYS = 90
+RECENT_INCIDENTS = 10
 
 
 def snapshot(now=None):
@@ -33,26 +36,57 @@ def snapshot(now=None):
             Prefetch("affected__component"),
         )
     )
-    since = (now - timedelta(days=HISTORY_DAYS)).replace(hour=0, minute=0, second=0, microsecond=0)
-    history = OrderedDict()
-    past = (
-        Incident.objects.public()
-        .filter(status=IncidentStatus.RESOLVED, declared_at__gte=since)
-        .order_by("-declared_at")
-        .values("pk", "title", "severity", "declared_at", "resolved_at")
-    )
-    for row in past:
-        row["ref"] = Incident.ref_for(row["pk"])
-        history.setdefault(timezone.localdate(row["declared_at"]), []).append(row)
+    history, recent = past_incidents(now)
     worst = max((STATUS_WEIGHT[c.status] for cs in groups.values() for c in cs), default=0)
     return {
         "now": now,
         "groups": [(name, cs, max(cs, key=lambda c: STATUS_WEIGHT[c.status]).status) for name, cs in groups.items()],
         "active": active,
         "history": history,
+        "recent": recent,
         "all_operational": worst == 0 and not active,
         "overall": next(s for s, w in STATUS_WEIGHT.items() if w == worst),
     }
+
+
+def past_incidents(now):
+    """90 day cells (date, how many public incidents began that day, the worst severity) and the latest few.
+
+    Counted and graded in SQL, so the page costs the same two queries with
+    ten incidents or ten thousand; only the last RECENT_INCIDENTS are listed
+    by title.
+    """
+    zone = timezone.get_current_timezone()
+    today = timezone.localdate(now, zone)
+    first_day = today - timedelta(days=HISTORY_DAYS - 1)
+    since = datetime.combine(first_day, time.min, tzinfo=zone)
+    public = Incident.objects.public().filter(declared_at__gte=since)
+    per_day = {
+        row["day"]: row
+        for row in public.annotate(day=TruncDate("declared_at", tzinfo=zone))
+        .order_by()
+        .values("day")
+        .annotate(count=Count("pk"), worst=Min("severity"))
+    }
+    days = []
+    for offset in range(HISTORY_DAYS):
+        day = first_day + timedelta(days=offset)
+        row = per_day.get(day)
+        count, worst = (row["count"], row["worst"]) if row else (0, None)
+        if count:
+            said = ngettext("%(count)d incident, worst P%(worst)d", "%(count)d incidents, worst P%(worst)d", count)
+            said = said % {"count": count, "worst": worst}
+        else:
+            said = gettext("no incident")
+        days.append({"date": day, "count": count, "worst": worst, "label": f"{day.isoformat()}: {said}"})
+    recent = list(
+        public.filter(status=IncidentStatus.RESOLVED)
+        .order_by("-declared_at", "-pk")
+        .values("pk", "title", "severity", "declared_at", "resolved_at")[:RECENT_INCIDENTS]
+    )
+    for row in recent:
+        row["ref"] = Incident.ref_for(row["pk"])
+    return days, recent
 
 
 @require_GET
@@ -91,14 +125,21 @@ def summary(request):
         ],
         "history": [
             {
+                "date": day["date"].isoformat(),
+                "incidents": day["count"],
+                "worst_severity": f"P{day['worst']}" if day["worst"] else None,
+            }
+            for day in data["history"]
+        ],
+        "recent": [
+            {
                 "id": row["ref"],
                 "title": row["title"],
                 "severity": f"P{row['severity']}",
                 "declared_at": row["declared_at"].isoformat(),
                 "resolved_at": row["resolved_at"].isoformat() if row["resolved_at"] else None,
             }
-            for rows in data["history"].values()
-            for row in rows
+            for row in data["recent"]
         ],
     }
     response = JsonResponse(payload)

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from incidents import services
 from incidents.models import ComponentStatus, Incident, IncidentStatus
@@ -143,6 +144,38 @@ def test_status_page_query_count_is_flat_with_a_thousand_past_incidents(
         client.get(reverse("status:summary"))
     with django_assert_max_num_queries(10):
         client.get(reverse("status:feed"))
+
+
+def test_status_history_counts_each_day_with_its_worst_severity_and_lists_only_the_latest(client, people):
+    now = timezone.now()
+
+    def past(title, severity, days_ago):
+        return Incident(
+            title=title,
+            severity=severity,
+            status=IncidentStatus.RESOLVED,
+            commander=people["manager"],
+            communications_lead=people["agent"],
+            declared_at=now - timedelta(days=days_ago),
+            resolved_at=now - timedelta(days=days_ago) + timedelta(minutes=30),
+        )
+
+    Incident.objects.bulk_create(
+        [past("Minor blip", 4, 3), past("Big one", 2, 3), past("Too old", 1, 120), past("Hidden", 1, 3)]
+        + [past(f"Filler {n}", 3, 10) for n in range(12)]
+    )
+    Incident.objects.filter(title="Hidden").update(is_public=False)
+    data = json.loads(client.get(reverse("status:summary")).content)
+    assert len(data["history"]) == 90
+    by_date = {day["date"]: day for day in data["history"]}
+    three_days_ago = timezone.localdate(now - timedelta(days=3)).isoformat()
+    assert by_date[three_days_ago] == {"date": three_days_ago, "incidents": 2, "worst_severity": "P2"}
+    assert sum(day["incidents"] for day in data["history"]) == 14
+    assert [row["title"] for row in data["recent"][:2]] == ["Big one", "Minor blip"]
+    assert len(data["recent"]) == 10
+    page = client.get(reverse("status:page")).content.decode()
+    assert f"{three_days_ago}: 2 incidents, worst P2" in page
+    assert "Too old" not in page and "Hidden" not in page
 
 
 def test_portal_banner_only_for_affected_organizations(client, people):
