@@ -242,5 +242,43 @@ INCIDENT_TEMPLATES = {
             ),
         },
     ),
+    "status-subscription-confirm": (
+        "incident_update",
+        "Status page: confirm a subscription",
+        {
+            "en": (
+                "Confirm your subscription to status updates",
+                "Someone (we hope you) asked to receive status updates by email for: {{ subscribed_components }}."
+                "\n\nConfirm here: {{ confirm_url }}\n\nThe link works once, until {{ confirm_by }}. "
+                "If you did not ask for this, ignore this message and nothing will be sent.\n",
+            ),
+            "es": (
+                "Confirma tu suscripción a las novedades de estado",
+                "Alguien (esperamos que tú) pidió recibir por email las novedades de estado de: "
+                "{{ subscribed_components }}.\n\nConfírmalo aquí: {{ confirm_url }}\n\nEl enlace sirve una vez, "
+                "hasta {{ confirm_by }}. Si no lo pediste, ignora este mensaje y no recibirás nada.\n",
+            ),
+        },
+    ),
+    "status-subscriber-update": (
+        "incident_update",
+        "Status page: update to subscribers",
+        {
+            "en": (
+                "[{{ incident_id }}] {{ incident_title }} ({{ incident_status }})",
+                "{{ incident_title }} ({{ severity }}) affects {{ affected_systems }}.\n\n{{ update_text }}\n\n"
+                "Status: {{ incident_status }}. Next update by {{ next_update_time }}. Details: {{ incident_url }}"
+                "\n\nYou receive this because you follow {{ subscribed_components }} on our status page. "
+                "Unsubscribe in one click: {{ unsubscribe_url }}\n",
+            ),
+            "es": (
+                "[{{ incident_id }}] {{ incident_title }} ({{ incident_status }})",
+                "{{ incident_title }} ({{ severity }}) afecta a {{ affected_systems }}.\n\n{{ update_text }}\n\n"
+                "Estado: {{ incident_status }}. Próxima actualización antes de las {{ next_update_time }}. "
+                "Detalles: {{ incident_url }}\n\nRecibes esto porque sigues {{ subscribed_components }} en nuestra "
+                "página de estado. Date de baja con un clic: {{ unsubscribe_url }}\n",
+            ),
+        },
+    ),
 }
 TEMPLATES.update(INCIDENT_TEMPLATES)

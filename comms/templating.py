@@ -133,8 +133,16 @@ INCIDENT_DEADLINE = {
     "deadline": (_("The deadline concerned"), "Next update"),
     "due_time": (_("When it is or was due"), "14:30 UTC"),
 }
+# What the status page's email subscribers are sent (confirmation and updates use the incident_update kind).
+STATUS_SUBSCRIPTION = {
+    "confirm_url": (_("The link that confirms a status page subscription"), "https://help.example.com/status/…"),
+    "confirm_by": (_("Until when that link works"), "2 December 2026 14:30 UTC"),
+    "subscribed_components": (_("What the subscriber follows"), "API, Checkout"),
+    "unsubscribe_url": (_("The one-click unsubscribe link"), "https://help.example.com/status/…"),
+}
 for _kind in ("incident_alert", "incident_update"):
     TemplateKind.VOCABULARY[_kind] = {**TemplateKind.VOCABULARY[_kind], **INCIDENT_NOTICE}
+TemplateKind.VOCABULARY["incident_update"] = {**TemplateKind.VOCABULARY["incident_update"], **STATUS_SUBSCRIPTION}
 TemplateKind.VOCABULARY["executive_summary"] = {
     **TemplateKind.VOCABULARY["executive_summary"],
     **INCIDENT_NOTICE,

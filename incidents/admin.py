@@ -12,6 +12,7 @@ from .models import (
     IncidentEvent,
     IncidentTicketLink,
     IncidentUpdate,
+    StatusSubscription,
 )
 
 
@@ -107,3 +108,16 @@ class CadenceMissAdmin(admin.ModelAdmin):
     list_display = ("incident", "kind", "due_at", "detected_at")
     list_filter = ("kind",)
     list_select_related = ("incident",)
+
+
+@admin.register(StatusSubscription)
+class StatusSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["email", "all_components", "created_at", "confirmed_at", "unsubscribed_at"]
+    list_filter = ["all_components", ("confirmed_at", admin.EmptyFieldListFilter), "unsubscribed_at"]
+    search_fields = ["email"]
+    filter_horizontal = ["components"]
+    # Confirmation and unsubscribe happen only through the subscriber's own links.
+    readonly_fields = ["email", "language", "created_at", "confirm_expires_at", "confirmed_at", "unsubscribed_at"]
+
+    def has_add_permission(self, request):
+        return False

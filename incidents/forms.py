@@ -102,3 +102,22 @@ class UpdateForm(forms.Form):
 
 class LinkForm(forms.Form):
     ticket = forms.CharField(label=_("Ticket reference"), max_length=20)
+
+
+class SubscribeForm(forms.Form):
+    """The status page's email subscription: every component, or the ones ticked."""
+
+    email = forms.EmailField(label=_("Email"), max_length=254)
+    scope = forms.ChoiceField(
+        label=_("Send me updates about"),
+        choices=[("all", _("Every component")), ("chosen", _("Only the components I choose"))],
+        initial="all",
+        widget=forms.RadioSelect,
+    )
+    components = forms.ModelMultipleChoiceField(label=_("Components"), queryset=Component.objects.all(), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("scope") == "chosen" and not data.get("components"):
+            self.add_error("components", forms.ValidationError(_("Choose at least one component."), code="none"))
+        return data

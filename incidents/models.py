@@ -501,3 +501,62 @@ class CadenceMiss(models.Model):
 
     def __str__(self):
         return f"{self.incident_id} {self.kind} missed {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class StatusSubscriptionQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(confirmed_at__isnull=False, unsubscribed_at__isnull=True)
+
+    def following(self, component_ids):
+        """Active subscriptions to every component, or to one of `component_ids`, each once."""
+        return self.active().filter(Q(all_components=True) | Q(components__in=list(component_ids))).distinct()
+
+
+class StatusSubscription(models.Model):
+    """A visitor of the status page who asked for its updates by email: pending until confirmed by link.
+
+    The confirmation token is sent once and stored only as its SHA-256, so a
+    copy of the database confirms nobody; it is cleared when used. The
+    unsubscribe token goes into every email, so it is kept as is: it
+    reaches this one subscription and nothing else.
+    """
+
+    email = models.EmailField(_("email"))
+    all_components = models.BooleanField(_("every component"), default=True)
+    components = models.ManyToManyField(
+        Component, blank=True, related_name="subscriptions", verbose_name=_("components")
+    )
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    confirm_token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    confirm_expires_at = models.DateTimeField(_("confirm by"))
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    unsubscribe_token = models.CharField(max_length=64, unique=True, editable=False)
+    unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
+    # SHA-256 of the requesting address: enough to rate-limit, without keeping anyone's IP.
+    requested_from = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(_("requested"), default=timezone.now)
+
+    objects = StatusSubscriptionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("status page subscription")
+        verbose_name_plural = _("status page subscriptions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email"],
+                condition=Q(confirmed_at__isnull=False, unsubscribed_at__isnull=True),
+                name="status_subscription_one_active",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["email", "created_at"], name="statussub_email_created"),
+            models.Index(fields=["requested_from", "created_at"], name="statussub_from_created"),
+        ]
+
+    def __str__(self):
+        return self.email
+
+    @property
+    def is_active(self):
+        return self.confirmed_at is not None and self.unsubscribed_at is None

@@ -27,6 +27,7 @@ from helpdesk.models import Role, User
 
 from .models import Incident, IncidentUpdate
 from .outbox import insert_ignoring_existing
+from .subscriptions import subscriber_rows
 
 logger = logging.getLogger(__name__)
 
@@ -257,7 +258,11 @@ def send_update_notices(update_id, *, now=None):
             .get(pk=update.incident_id)
         )
         values = incident_values(incident, update)
-        rows = _customer_rows(incident, update, values, now) + _executive_rows(incident, update, values, now)
+        rows = (
+            _customer_rows(incident, update, values, now)
+            + _executive_rows(incident, update, values, now)
+            + subscriber_rows(incident, update, values, now)
+        )
         insert_ignoring_existing(rows)
         IncidentUpdate.objects.filter(pk=update.pk).update(notices_sent_at=now, notices_count=len(rows))
         transaction.on_commit(_wake_delivery)

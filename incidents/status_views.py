@@ -6,14 +6,21 @@ Both read one snapshot in a fixed number of queries, however long the history.
 from collections import OrderedDict
 from datetime import datetime, time, timedelta
 
+from django.contrib import messages
 from django.db.models import Count, Min, Prefetch
 from django.db.models.functions import TruncDate
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
-from django.views.decorators.http import require_GET
+from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
 
+from . import subscriptions
+from .forms import SubscribeForm
 from .models import STATUS_WEIGHT, Component, ComponentStatus, Incident, IncidentStatus, IncidentUpdate
 
 HISTORY_DAYS = 90
@@ -93,7 +100,87 @@ def past_incidents(now):
 def status_page(request):
     context = snapshot()
     context["status_labels"] = dict(ComponentStatus.choices)
+    context["subscribe_form"] = SubscribeForm()
     return render(request, "incidents/status.html", context)
+
+
+@require_POST
+def subscribe(request):
+    """Ask for status updates by email: a confirmation link is sent, and the page says so."""
+    form = SubscribeForm(request.POST)
+    sent, status = "", 200
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            subscriptions.request_subscription(
+                data["email"],
+                components=data["components"] if data["scope"] == "chosen" else (),
+                all_components=data["scope"] == "all",
+                address=request.META.get("REMOTE_ADDR", ""),
+                language=get_language(),
+            )
+        except subscriptions.RateLimited as exc:
+            form.add_error(None, str(exc))
+            status = 200 if request.htmx else 429  # htmx swaps no 4xx answer by default
+        else:
+            sent = _("Almost done: we emailed a confirmation link to %(email)s.") % {"email": data["email"]}
+            if not request.htmx:
+                messages.success(request, sent)
+                return redirect(reverse("status:page") + "#status-subscribe")
+            form = SubscribeForm()
+    if not request.htmx:
+        context = {**snapshot(), "status_labels": dict(ComponentStatus.choices), "subscribe_form": form}
+        return render(request, "incidents/status.html", context, status=status)
+    context = {"subscribe_form": form, "groups": _component_groups(), "sent": sent}
+    response = render(request, "incidents/status.html#status-subscribe", context, status=status)
+    if sent:
+        trigger_client_event(response, "statusSubscriptionRequested")
+    return response
+
+
+def _component_groups():
+    groups = OrderedDict()
+    for component in Component.objects.select_related("group").order_by("group__ordering", "group__name", "ordering"):
+        groups.setdefault(component.group.name if component.group else "", []).append(component)
+    return [(name, cs, None) for name, cs in groups.items()]
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def subscription_confirm(request, token):
+    """GET shows what the link confirms (mail scanners follow links); the button's POST confirms it once."""
+    if request.method == "POST":
+        subscription = subscriptions.confirm_subscription(token)
+        state = "confirmed" if subscription else "invalid"
+    else:
+        subscription = subscriptions.pending_for_token(token)
+        state = "confirm" if subscription else "invalid"
+    return render(
+        request,
+        "incidents/subscription.html",
+        {"state": state, "subscription": subscription, "token": token},
+        status=404 if state == "invalid" else 200,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    """One click on the button ends this subscription only; no login, nothing about anyone else."""
+    if request.method == "POST":
+        subscription = subscriptions.unsubscribe(token)
+        state = "unsubscribed" if subscription else "invalid"
+    else:
+        subscription = subscriptions.subscription_for_unsubscribe(token)
+        state = (
+            "invalid" if subscription is None else ("unsubscribed" if subscription.unsubscribed_at else "unsubscribe")
+        )
+    return render(
+        request,
+        "incidents/subscription.html",
+        {"state": state, "subscription": subscription, "token": token},
+        status=404 if state == "invalid" else 200,
+    )
 
 
 @require_GET
