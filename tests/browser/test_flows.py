@@ -44,7 +44,7 @@ def test_agent_replies_customer_reads_and_other_customer_cannot(live_server, pag
     page.context.clear_cookies()
     login("alice")
     expect(page).to_have_url(re.compile(r"/portal/$"))
-    page.get_by_role("link", name="Printer on fire").click()
+    page.get_by_role("link", name="Printer on fire", exact=True).click()  # not the inbox notice
     expect(page.locator("#portal-conversation")).to_contain_text("We are sending a technician today.")
 
     # Bob, of another organization, gets a 404 for the same address.
