@@ -89,3 +89,30 @@ def test_manager_declares_a_p1_customer_follows_it_and_the_linked_ticket_gets_th
     page.goto(f"{live_server.url}/status/")
     expect(page.locator(f"article#{incident.ref}")).to_have_count(0)
     expect(page.locator(".recent-incidents")).to_contain_text("Checkout is down")
+
+
+def test_visitor_subscribes_to_chosen_components_and_confirms_by_link(live_server, page, people):
+    from comms.models import OutboundMessage
+    from incidents.models import StatusSubscription
+
+    page.goto(f"{live_server.url}/status/")
+    form = page.locator("#status-subscribe form")
+    email = form.get_by_role("textbox", name="Email")
+    assert email.evaluate("input => input.validity.valueMissing")  # the browser asks for it first
+    email.fill("visitor@example.com")
+    form.get_by_label("Only the components I choose").check()
+    form.get_by_role("button", name="Subscribe").click()
+    expect(page.locator("#status-subscribe")).to_contain_text("Choose at least one component.")
+    page.locator("#status-subscribe").get_by_label("Checkout").check()
+    page.locator("#status-subscribe").get_by_role("button", name="Subscribe").click()
+    expect(page.locator("#status-subscribe [role=status]")).to_contain_text(
+        "we emailed a confirmation link to visitor@example.com"
+    )
+
+    body = OutboundMessage.objects.get(template_slug="status-subscription-confirm").body
+    link = re.search(r"https?://\S+/status/subscriptions/confirm/\S+/", body).group(0)
+    page.goto(live_server.url + link[link.index("/status/") :])
+    page.get_by_role("button", name="Confirm subscription").click()
+    expect(page.locator("#subscription [role=status]")).to_contain_text("Subscribed: visitor@example.com")
+    subscription = StatusSubscription.objects.active().get()
+    assert [c.name for c in subscription.components.all()] == ["Checkout"]
