@@ -704,3 +704,144 @@ TEMPLATES.update(
         ),
     }
 )
+
+
+# --- incidents: customer notices, the executive summary and cadence alerts ---------------------
+# Added by the incidents issue as one block; installed by install_default_templates like the rest.
+INCIDENT_TEMPLATES = {
+    "incident-alert": (
+        "incident_alert",
+        "Incident: first notice",
+        {
+            "en": (
+                "[{{ incident_id }}] Service problem: {{ incident_title }}",
+                "Hello {{ customer_name }},\n\nWe know that {{ affected_systems }} is not working as it should "
+                "and our team is on it.\n\n{{ update_text }}\n\nStatus: {{ incident_status }}. You will hear from "
+                "us again by {{ next_update_time }}, and you can follow every update at {{ status_page_url }}\n",
+            ),
+            "es": (
+                "[{{ incident_id }}] Incidencia en el servicio: {{ incident_title }}",
+                "Hola {{ customer_name }}:\n\nSabemos que {{ affected_systems }} no funciona como debería y nuestro "
+                "equipo ya está trabajando en ello.\n\n{{ update_text }}\n\nEstado: {{ incident_status }}. Le "
+                "volveremos a escribir antes de las {{ next_update_time }}; puede seguir cada novedad en "
+                "{{ status_page_url }}\n",
+            ),
+            "fr": (
+                "[{{ incident_id }}] Incident de service : {{ incident_title }}",
+                "Bonjour {{ customer_name }},\n\nNous savons que {{ affected_systems }} ne fonctionne pas "
+                "correctement ; notre équipe s'en occupe.\n\n{{ update_text }}\n\nÉtat : {{ incident_status }}. "
+                "Prochain point au plus tard à {{ next_update_time }} ; tout est suivi sur {{ status_page_url }}\n",
+            ),
+            "de": (
+                "[{{ incident_id }}] Störung: {{ incident_title }}",
+                "Hallo {{ customer_name }},\n\nwir wissen, dass {{ affected_systems }} gerade nicht richtig "
+                "funktioniert, und arbeiten daran.\n\n{{ update_text }}\n\nStand: {{ incident_status }}. Sie hören "
+                "spätestens um {{ next_update_time }} wieder von uns; alle Updates unter {{ status_page_url }}\n",
+            ),
+        },
+    ),
+    "incident-update": (
+        "incident_update",
+        "Incident: update",
+        {
+            "en": (
+                "[{{ incident_id }}] Update: {{ incident_title }} ({{ incident_status }})",
+                "Hello {{ customer_name }},\n\nHere is where we are with {{ incident_title }}.\n\n"
+                "{{ update_text }}\n\nStatus: {{ incident_status }}. Next update by {{ next_update_time }}. "
+                "Details: {{ status_page_url }}\n",
+            ),
+            "es": (
+                "[{{ incident_id }}] Novedades: {{ incident_title }} ({{ incident_status }})",
+                "Hola {{ customer_name }}:\n\nAsí va {{ incident_title }}.\n\n{{ update_text }}\n\n"
+                "Estado: {{ incident_status }}. Próxima actualización antes de las {{ next_update_time }}. "
+                "Detalles: {{ status_page_url }}\n",
+            ),
+            "fr": (
+                "[{{ incident_id }}] Point d'étape : {{ incident_title }} ({{ incident_status }})",
+                "Bonjour {{ customer_name }},\n\nVoici où nous en sommes pour {{ incident_title }}.\n\n"
+                "{{ update_text }}\n\nÉtat : {{ incident_status }}. Prochain point avant {{ next_update_time }}. "
+                "Détails : {{ status_page_url }}\n",
+            ),
+            "de": (
+                "[{{ incident_id }}] Neuer Stand: {{ incident_title }} ({{ incident_status }})",
+                "Hallo {{ customer_name }},\n\nso steht es um {{ incident_title }}.\n\n{{ update_text }}\n\n"
+                "Stand: {{ incident_status }}. Nächstes Update bis {{ next_update_time }}. "
+                "Details: {{ status_page_url }}\n",
+            ),
+        },
+    ),
+    "incident-executive-summary": (
+        "executive_summary",
+        "Incident: executive summary",
+        {
+            "en": (
+                "[{{ incident_id }}] {{ severity }} · {{ crisis_level }}: {{ incident_title }}",
+                "Situation: {{ incident_title }} ({{ severity }}, {{ crisis_level }}), open for {{ duration }}.\n"
+                "Impact: {{ impact }}\nOrganizations: {{ affected_organizations }}\n"
+                "Systems: {{ affected_systems }}\nStatus: {{ incident_status }}\nCommander: {{ commander }}\n\n"
+                "Latest word to customers:\n{{ update_text }}\n\nNext update by {{ next_update_time }}.\n",
+            ),
+        },
+    ),
+    "incident-cadence-warning": (
+        "internal_alert",
+        "Incident: deadline close",
+        {
+            "en": (
+                "[{{ incident_id }}] {{ deadline }} due at {{ due_time }}",
+                "{{ incident_id }} {{ incident_title }} ({{ severity }}): {{ deadline }} is due at {{ due_time }}.\n"
+                "Post it here: {{ incident_url }}\n",
+            ),
+        },
+    ),
+    "incident-cadence-missed": (
+        "internal_alert",
+        "Incident: deadline missed",
+        {
+            "en": (
+                "[{{ incident_id }}] Missed: {{ deadline }} was due at {{ due_time }}",
+                "{{ incident_id }} {{ incident_title }} ({{ severity }}) missed its {{ deadline }}, due at "
+                "{{ due_time }}. Customers are waiting to hear from us.\n{{ incident_url }}\n",
+            ),
+        },
+    ),
+    "status-subscription-confirm": (
+        "incident_update",
+        "Status page: confirm a subscription",
+        {
+            "en": (
+                "Confirm your subscription to status updates",
+                "Someone (we hope you) asked to receive status updates by email for: {{ subscribed_components }}."
+                "\n\nConfirm here: {{ confirm_url }}\n\nThe link works once, until {{ confirm_by }}. "
+                "If you did not ask for this, ignore this message and nothing will be sent.\n",
+            ),
+            "es": (
+                "Confirma tu suscripción a las novedades de estado",
+                "Alguien (esperamos que tú) pidió recibir por email las novedades de estado de: "
+                "{{ subscribed_components }}.\n\nConfírmalo aquí: {{ confirm_url }}\n\nEl enlace sirve una vez, "
+                "hasta {{ confirm_by }}. Si no lo pediste, ignora este mensaje y no recibirás nada.\n",
+            ),
+        },
+    ),
+    "status-subscriber-update": (
+        "incident_update",
+        "Status page: update to subscribers",
+        {
+            "en": (
+                "[{{ incident_id }}] {{ incident_title }} ({{ incident_status }})",
+                "{{ incident_title }} ({{ severity }}) affects {{ affected_systems }}.\n\n{{ update_text }}\n\n"
+                "Status: {{ incident_status }}. Next update by {{ next_update_time }}. Details: {{ incident_url }}"
+                "\n\nYou receive this because you follow {{ subscribed_components }} on our status page. "
+                "Unsubscribe in one click: {{ unsubscribe_url }}\n",
+            ),
+            "es": (
+                "[{{ incident_id }}] {{ incident_title }} ({{ incident_status }})",
+                "{{ incident_title }} ({{ severity }}) afecta a {{ affected_systems }}.\n\n{{ update_text }}\n\n"
+                "Estado: {{ incident_status }}. Próxima actualización antes de las {{ next_update_time }}. "
+                "Detalles: {{ incident_url }}\n\nRecibes esto porque sigues {{ subscribed_components }} en nuestra "
+                "página de estado. Date de baja con un clic: {{ unsubscribe_url }}\n",
+            ),
+        },
+    ),
+}
+TEMPLATES.update(INCIDENT_TEMPLATES)

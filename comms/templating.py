@@ -203,3 +203,43 @@ TemplateKind.VOCABULARY["account"] = ACCOUNT
 def kind_choices():
     """MessageTemplate.kind's choices, read when used: a new kind needs no migration."""
     return TemplateKind.CHOICES
+
+
+# --- incidents: what an incident notice, summary and internal alert may also say -----------------
+# Added by the incidents issue; kept as one block so it reads (and merges) on its own.
+INCIDENT_NOTICE = {
+    "update_text": (_("The text of this update"), "We have found the cause and are rolling out a fix."),
+    "incident_status": (_("The incident's status"), "Identified"),
+    "incident_url": (_("The incident on the status page"), "https://help.example.com/status/#INC-0042"),
+}
+INCIDENT_EXECUTIVE = {
+    "crisis_level": (_("The crisis level"), "Level 3 · core services"),
+    "impact": (_("The impact assessment"), "All users · revenue affected · no security impact"),
+    "affected_organizations": (_("The organizations affected"), "Acme, Globex"),
+    "duration": (_("Time since the incident was declared"), "1 h 20 min"),
+    "commander": (_("The incident commander"), "Maya Manager"),
+}
+INCIDENT_DEADLINE = {
+    "deadline": (_("The deadline concerned"), "Next update"),
+    "due_time": (_("When it is or was due"), "14:30 UTC"),
+}
+# What the status page's email subscribers are sent (confirmation and updates use the incident_update kind).
+STATUS_SUBSCRIPTION = {
+    "confirm_url": (_("The link that confirms a status page subscription"), "https://help.example.com/status/…"),
+    "confirm_by": (_("Until when that link works"), "2 December 2026 14:30 UTC"),
+    "subscribed_components": (_("What the subscriber follows"), "API, Checkout"),
+    "unsubscribe_url": (_("The one-click unsubscribe link"), "https://help.example.com/status/…"),
+}
+for _kind in ("incident_alert", "incident_update"):
+    TemplateKind.VOCABULARY[_kind] = {**TemplateKind.VOCABULARY[_kind], **INCIDENT_NOTICE}
+TemplateKind.VOCABULARY["incident_update"] = {**TemplateKind.VOCABULARY["incident_update"], **STATUS_SUBSCRIPTION}
+TemplateKind.VOCABULARY["executive_summary"] = {
+    **TemplateKind.VOCABULARY["executive_summary"],
+    **INCIDENT_NOTICE,
+    **INCIDENT_EXECUTIVE,
+}
+TemplateKind.VOCABULARY["internal_alert"] = {
+    **TemplateKind.VOCABULARY["internal_alert"],
+    **INCIDENT_DEADLINE,
+    "incident_url": INCIDENT_NOTICE["incident_url"],
+}

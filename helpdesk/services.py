@@ -32,7 +32,7 @@ from .models import (
     User,
 )
 from .replies import message_values, ticket_values
-from .signals import announce_status_change, status_change_kind
+from .signals import announce_status_change, status_change_kind, ticket_created
 from .text import render_markdown
 from .timeline import (  # noqa: F401 - the refusals are part of this module's interface
     TICKET_SLA_FIELDS,
@@ -193,6 +193,7 @@ def create_ticket(
         apply_arrival_rules(actor, ticket, now)
         tickets_changed()
         transaction.on_commit(lambda: _notify_created(ticket))
+        ticket_created.send(sender=Ticket, ticket=ticket, actor=actor)
     return ticket
 
 

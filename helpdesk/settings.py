@@ -94,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "helpdesk.context_processors.portal",
+                "incidents.context_processors.incidents",
             ],
         },
     },
@@ -370,3 +371,5 @@ FIRSTLINE_REF_PREFIX = "FL"
 # it to the minutely sweep (kept below the task timeout above).
 FIRSTLINE_UNDO_SECONDS = int(os.environ.get("UNDO_SECONDS", "10"))
 FIRSTLINE_HOLD_WAKE_SECONDS = min(int(os.environ.get("HOLD_WAKE_SECONDS", "30")), 45)
+# Members of this group receive incident executive summaries; while it is empty, every manager does.
+FIRSTLINE_EXECUTIVE_GROUP = "executives"

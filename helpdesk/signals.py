@@ -11,6 +11,9 @@ the tickets it changed, so a receiver can do its work in a few statements.
 
 from django.dispatch import Signal
 
+# A ticket was opened (sent inside create_ticket's transaction). Sent with `ticket` and `actor`.
+ticket_created = Signal()
+
 # A ticket went from an open status to resolved or closed.
 # kwargs: ticket_ids (list of ints), actor (User or None), at (datetime)
 ticket_resolved = Signal()

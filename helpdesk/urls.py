@@ -34,7 +34,9 @@ urlpatterns = [
     path("attachments/<int:pk>/<path:name>", views.attachment_download, name="attachment-download"),
     # Named by string, not imported: the helpdesk does not depend on the feedback app.
     path("", include("feedback.urls")),
+    path("agent/incidents/", include("incidents.urls")),
     path("agent/", include("helpdesk.urls_agent")),
+    path("status/", include("incidents.urls_status")),
     path("portal/", include("helpdesk.urls_portal")),
     path("manager/", include("helpdesk.urls_manager")),
     path("inbound/", include("comms.urls")),

@@ -59,6 +59,7 @@ def test_setup_schedules_is_idempotent():
         "helpdesk.sweep_reminders",
         "feedback.send_survey_reminders",
         "feedback.send_nps_surveys",
+        "incidents.sweep_cadence",
     }
 
 

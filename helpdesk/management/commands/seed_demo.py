@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import F
+from django.utils.module_loading import import_string
 
 from comms.defaults import install_default_channel_rules, install_default_templates
 from helpdesk import rollup, services
@@ -349,6 +350,8 @@ class Command(BaseCommand):
         call_command(
             "seed_feedback_demo", stdout=self.stdout
         )  # feedback's demo answers and review (named by string: no import)
+        # Named by string, like an app in settings: helpdesk does not import incidents.
+        import_string("incidents.demo.seed_incidents")()
         # The dashboard's counts for past days, as the worker would build them within ten minutes.
         rollup.refresh(days=None)
         self.stdout.write(f"Demo data ready: {len(people)} people, {created} new tickets.")

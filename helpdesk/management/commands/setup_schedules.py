@@ -21,6 +21,8 @@ SCHEDULES = {
     "helpdesk.refresh_sla_rollup": ("helpdesk.tasks.refresh_sla_rollup", 10),
     # 0 3 * * *  (daily) the SLA dashboard's daily counts for every day
     "helpdesk.rebuild_sla_rollup": ("helpdesk.tasks.rebuild_sla_rollup", 24 * 60),
+    # */1 * * * *  incident cadence: warnings, misses, notices a lost task left behind
+    "incidents.sweep_cadence": ("incidents.tasks.sweep_cadence", 1),
     # */1 * * * *  record that a worker is alive, for /healthz
     "helpdesk.heartbeat": ("helpdesk.tasks.heartbeat", 1),
     # 0 * * * *  (hourly) one reminder for survey invitations left unanswered (named by string: no import)

@@ -1,0 +1,123 @@
+from django.contrib import admin
+
+from .models import (
+    CadenceDeadline,
+    CadenceMiss,
+    CadencePolicy,
+    Component,
+    ComponentGroup,
+    CrisisPolicy,
+    Incident,
+    IncidentComponent,
+    IncidentEvent,
+    IncidentTicketLink,
+    IncidentUpdate,
+    StatusSubscription,
+)
+
+
+@admin.register(ComponentGroup)
+class ComponentGroupAdmin(admin.ModelAdmin):
+    list_display = ("name", "ordering")
+
+
+@admin.register(Component)
+class ComponentAdmin(admin.ModelAdmin):
+    list_display = ("name", "group", "status", "ordering", "status_changed_at")
+    list_filter = ("status", "group")
+    list_select_related = ("group",)
+    search_fields = ("name",)
+
+
+@admin.register(CadencePolicy)
+class CadencePolicyAdmin(admin.ModelAdmin):
+    list_display = (
+        "severity",
+        "first_notice_minutes",
+        "update_minutes",
+        "resolve_minutes",
+        "follow_up_minutes",
+        "warn_percent",
+    )
+
+
+@admin.register(CrisisPolicy)
+class CrisisPolicyAdmin(admin.ModelAdmin):
+    list_display = ("level", "cadence_percent", "notify_executives")
+
+
+class IncidentComponentInline(admin.TabularInline):
+    model = IncidentComponent
+    extra = 0
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    # Declaring and updating go through the incident pages (services); admin reads and corrects metadata.
+    list_display = ("ref", "title", "severity", "crisis_level", "status", "is_public", "declared_at", "cadence_misses")
+    list_filter = ("status", "severity", "is_public")
+    list_select_related = ("commander",)
+    search_fields = ("title",)
+    readonly_fields = (
+        "declared_at",
+        "first_notice_at",
+        "last_update_at",
+        "resolved_at",
+        "follow_up_at",
+        "next_update_due",
+        "follow_up_due",
+        "cadence_misses",
+        "terms",
+    )
+    filter_horizontal = ("organizations",)
+    inlines = [IncidentComponentInline]
+
+
+@admin.register(IncidentUpdate)
+class IncidentUpdateAdmin(admin.ModelAdmin):
+    list_display = ("incident", "status", "is_public", "author", "created_at", "notices_sent_at", "notices_count")
+    list_filter = ("is_public", "status")
+    list_select_related = ("incident", "author")
+    readonly_fields = ("notices_sent_at", "notices_count")
+
+
+@admin.register(IncidentTicketLink)
+class IncidentTicketLinkAdmin(admin.ModelAdmin):
+    list_display = ("incident", "ticket", "state", "auto_offered", "created_at")
+    list_filter = ("state", "auto_offered")
+    list_select_related = ("incident", "ticket")
+    raw_id_fields = ("ticket",)
+
+
+@admin.register(IncidentEvent)
+class IncidentEventAdmin(admin.ModelAdmin):
+    list_display = ("incident", "kind", "actor", "created_at")
+    list_filter = ("kind",)
+    list_select_related = ("incident", "actor")
+
+
+@admin.register(CadenceDeadline)
+class CadenceDeadlineAdmin(admin.ModelAdmin):
+    list_display = ("incident", "kind", "due_at", "warned_at", "met_at", "missed_at", "cancelled_at")
+    list_filter = ("kind",)
+    list_select_related = ("incident",)
+
+
+@admin.register(CadenceMiss)
+class CadenceMissAdmin(admin.ModelAdmin):
+    list_display = ("incident", "kind", "due_at", "detected_at")
+    list_filter = ("kind",)
+    list_select_related = ("incident",)
+
+
+@admin.register(StatusSubscription)
+class StatusSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["email", "all_components", "created_at", "confirmed_at", "unsubscribed_at"]
+    list_filter = ["all_components", ("confirmed_at", admin.EmptyFieldListFilter), "unsubscribed_at"]
+    search_fields = ["email"]
+    filter_horizontal = ["components"]
+    # Confirmation and unsubscribe happen only through the subscriber's own links.
+    readonly_fields = ["email", "language", "created_at", "confirm_expires_at", "confirmed_at", "unsubscribed_at"]
+
+    def has_add_permission(self, request):
+        return False
