@@ -130,7 +130,7 @@ class CadencePolicy(models.Model):
     resolve_minutes = models.PositiveIntegerField(_("resolve within (minutes)"))
     follow_up_minutes = models.PositiveIntegerField(_("follow-up within (minutes)"))
     warn_percent = models.PositiveSmallIntegerField(
-        _("warn at (% of the interval)"), default=80, help_text=_("The communications lead is warned at this point.")
+        _("warn at (percent of the interval)"), default=80, help_text=_("The communications lead is warned at this point.")
     )
 
     class Meta:
@@ -151,7 +151,7 @@ class CrisisPolicy(models.Model):
 
     level = models.PositiveSmallIntegerField(_("crisis level"), choices=CrisisLevel.choices, unique=True)
     cadence_percent = models.PositiveSmallIntegerField(
-        _("cadence (% of the severity's intervals)"),
+        _("cadence (percent of the severity's intervals)"),
         default=100,
         help_text=_("First notice and update intervals are multiplied by this; 50 means twice as often."),
     )

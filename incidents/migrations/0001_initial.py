@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
                 ('update_minutes', models.PositiveIntegerField(verbose_name='an update every (minutes)')),
                 ('resolve_minutes', models.PositiveIntegerField(verbose_name='resolve within (minutes)')),
                 ('follow_up_minutes', models.PositiveIntegerField(verbose_name='follow-up within (minutes)')),
-                ('warn_percent', models.PositiveSmallIntegerField(default=80, help_text='The communications lead is warned at this point.', verbose_name='warn at (% of the interval)')),
+                ('warn_percent', models.PositiveSmallIntegerField(default=80, help_text='The communications lead is warned at this point.', verbose_name='warn at (percent of the interval)')),
             ],
             options={
                 'verbose_name': 'cadence policy',
@@ -88,7 +88,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('level', models.PositiveSmallIntegerField(choices=[(1, 'Level 1 · few customers'), (2, 'Level 2 · many customers'), (3, 'Level 3 · core services'), (4, 'Level 4 · system-wide or security breach')], unique=True, verbose_name='crisis level')),
-                ('cadence_percent', models.PositiveSmallIntegerField(default=100, help_text='First notice and update intervals are multiplied by this; 50 means twice as often.', verbose_name="cadence (% of the severity's intervals)")),
+                ('cadence_percent', models.PositiveSmallIntegerField(default=100, help_text='First notice and update intervals are multiplied by this; 50 means twice as often.', verbose_name="cadence (percent of the severity's intervals)")),
                 ('notify_executives', models.BooleanField(default=True, verbose_name='executives receive the summary')),
             ],
             options={
