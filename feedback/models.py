@@ -286,6 +286,13 @@ class Response(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} {self.score}"
 
+    @property
+    def score_text(self):
+        """The score as people read it: 👍 / 👎 for a quick rating, "2/5" or "7/10" otherwise."""
+        if self.kind == SurveyKind.PULSE:
+            return "👍" if self.score else "👎"
+        return f"{self.score}/{SCORE_RANGES[self.kind][1]}"
+
 
 # --- quality review ------------------------------------------------------------------------
 
@@ -293,6 +300,7 @@ class Response(models.Model):
 class ReviewReason(models.TextChoices):
     LOW_CSAT = "low_csat", _("Low CSAT")
     DETRACTOR = "detractor", _("NPS detractor")
+    THUMBS_DOWN = "thumbs_down", _("Thumbs down")
     ESCALATED = "escalated", _("Escalated")
     SAMPLE = "sample", _("Random sample")
 
