@@ -490,7 +490,9 @@ class FeedbackDailyScore(models.Model):
     class Meta:
         verbose_name = _("daily feedback count")
         verbose_name_plural = _("daily feedback counts")
-        indexes = [models.Index(fields=["scope_team_id", "scope_tier_id", "day"], name="feedback_daily_scope_day")]
+        indexes = [
+            models.Index(fields=["scope_team_id", "scope_tier_id", "dimension", "day"], name="feedback_daily_scope_day")
+        ]
 
     def __str__(self):
         return f"{self.day} {self.dimension} {self.kind}"

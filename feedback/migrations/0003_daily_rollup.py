@@ -93,6 +93,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='feedbackdailyscore',
-            index=models.Index(fields=['scope_team_id', 'scope_tier_id', 'day'], name='feedback_daily_scope_day'),
+            index=models.Index(fields=['scope_team_id', 'scope_tier_id', 'dimension', 'day'], name='feedback_daily_scope_day'),
         ),
     ]
