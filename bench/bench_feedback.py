@@ -12,6 +12,9 @@ queries, median and p95 server time over --runs requests, and size of
 - /manager/feedback/ (last 90 days, by week), a year by month, one team;
 - the SLA dashboard's feedback panel, and the review queue.
 
+The report's daily rollup is rebuilt after seeding (as the daily schedule
+would), and the time of a full and of a recent-days refresh is printed.
+
     .venv/bin/python bench/bench_feedback.py                     # 200 000 answers, SQLite
     .venv/bin/python bench/bench_feedback.py --responses 20000 --runs 10
     DATABASE_URL=postgres://… .venv/bin/python bench/bench_feedback.py
@@ -203,6 +206,14 @@ def run(responses, runs, out=print):
     call_command("seed_demo", force=True, stdout=StringIO())
     out(f"database: {connection.vendor}, cores: {os.cpu_count()}, load: {os.getloadavg()[0]:.1f}")
     seed(responses, out)
+    from feedback import rollup
+
+    started = time.perf_counter()
+    written = rollup.refresh(days=None)
+    out(f"  feedback rollup rebuilt: {written} rows in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    rollup.refresh()
+    out(f"  feedback rollup, recent days: {time.perf_counter() - started:.2f} s")
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     from django.utils import timezone

@@ -59,12 +59,84 @@ THEMES = {
 
 # slug: (position, scale, {language: name})
 CRITERIA = {
-    "correct-information": (10, "score", {"en": "Correct information", "es": "Información correcta"}),
-    "tone": (20, "score", {"en": "Professional, empathetic tone", "es": "Tono profesional y empático"}),
-    "complete-resolution": (30, "score", {"en": "Complete resolution", "es": "Resolución completa"}),
-    "documentation": (40, "pass_fail", {"en": "Proper documentation", "es": "Documentación adecuada"}),
-    "sla-met": (50, "pass_fail", {"en": "SLA met", "es": "SLA cumplido"}),
-    "writing": (60, "score", {"en": "Grammar and formatting", "es": "Gramática y formato"}),
+    "correct-information": (
+        10,
+        "score",
+        {
+            "en": "Correct information",
+            "es": "Información correcta",
+            "fr": "Informations exactes",
+            "de": "Richtige Informationen",
+            "zh-hans": "信息准确",
+            "ja": "正確な情報",
+            "pt": "Informação correta",
+        },
+    ),
+    "tone": (
+        20,
+        "score",
+        {
+            "en": "Professional, empathetic tone",
+            "es": "Tono profesional y empático",
+            "fr": "Ton professionnel et empathique",
+            "de": "Professioneller, einfühlsamer Ton",
+            "zh-hans": "专业且有同理心的语气",
+            "ja": "丁寧で共感のある対応",
+            "pt": "Tom profissional e empático",
+        },
+    ),
+    "complete-resolution": (
+        30,
+        "score",
+        {
+            "en": "Complete resolution",
+            "es": "Resolución completa",
+            "fr": "Résolution complète",
+            "de": "Vollständige Lösung",
+            "zh-hans": "问题彻底解决",
+            "ja": "完全な解決",
+            "pt": "Resolução completa",
+        },
+    ),
+    "documentation": (
+        40,
+        "pass_fail",
+        {
+            "en": "Proper documentation",
+            "es": "Documentación adecuada",
+            "fr": "Documentation soignée",
+            "de": "Saubere Dokumentation",
+            "zh-hans": "记录完整规范",
+            "ja": "適切な記録",
+            "pt": "Documentação adequada",
+        },
+    ),
+    "sla-met": (
+        50,
+        "pass_fail",
+        {
+            "en": "SLA met",
+            "es": "SLA cumplido",
+            "fr": "SLA respecté",
+            "de": "SLA eingehalten",
+            "zh-hans": "符合 SLA",
+            "ja": "SLA 遵守",
+            "pt": "SLA cumprido",
+        },
+    ),
+    "writing": (
+        60,
+        "score",
+        {
+            "en": "Grammar and formatting",
+            "es": "Gramática y formato",
+            "fr": "Grammaire et mise en forme",
+            "de": "Grammatik und Formatierung",
+            "zh-hans": "语法与排版",
+            "ja": "文法と書式",
+            "pt": "Gramática e formatação",
+        },
+    ),
 }
 
 
@@ -88,3 +160,25 @@ def install_defaults(theme_model, criterion_model):
         _obj, made = criterion_model.objects.get_or_create(slug=slug, defaults=fields)
         created += made
     return created
+
+
+def fill_criterion_names(criterion_model):
+    """Give the default checklist lines their names in languages still left empty; returns rows changed.
+
+    For databases installed before every language had a name: an admin's
+    wording is never replaced, only blanks are filled.
+    """
+    changed = 0
+    for criterion in criterion_model.objects.filter(slug__in=list(CRITERIA)):
+        names = CRITERIA[criterion.slug][2]
+        blanks = [
+            f"name_{_suffix(language)}"
+            for language in names
+            if not getattr(criterion, f"name_{_suffix(language)}", None)
+        ]
+        for field in blanks:
+            setattr(criterion, field, names[field.removeprefix("name_").replace("_", "-")])
+        if blanks:
+            criterion.save(update_fields=blanks)
+            changed += 1
+    return changed

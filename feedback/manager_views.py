@@ -127,7 +127,9 @@ def review_list(request):
         items = items.filter(reason=reason)
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"page": page, "show": show, "reason": reason, "reasons": ReviewReason.choices}
-    return render(request, "feedback/manager/reviewitem_list.html", context)
+    if _wants_fragment(request):
+        return _dual(render(request, "feedback/manager/reviewitem_list.html#review-queue", context))
+    return _dual(render(request, "feedback/manager/reviewitem_list.html", context))
 
 
 @manager_required

@@ -145,6 +145,12 @@ class Invitation(models.Model):
             # The response rate counts sent and answered from this index alone.
             models.Index(fields=["created_at", "kind", "answered_at"], name="invitation_created_answered"),
             models.Index(fields=["person", "kind", "created_at"], name="invitation_person_kind"),
+            # Answers that came after a rollup day was rebuilt are found from here (few, recent).
+            models.Index(
+                fields=["answered_at", "created_at"],
+                name="invitation_answered",
+                condition=Q(answered_at__isnull=False),
+            ),
             models.Index(
                 fields=["created_at"],
                 name="invitation_reminder_due",
@@ -280,6 +286,13 @@ class Response(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} {self.score}"
 
+    @property
+    def score_text(self):
+        """The score as people read it: 👍 / 👎 for a quick rating, "2/5" or "7/10" otherwise."""
+        if self.kind == SurveyKind.PULSE:
+            return "👍" if self.score else "👎"
+        return f"{self.score}/{SCORE_RANGES[self.kind][1]}"
+
 
 # --- quality review ------------------------------------------------------------------------
 
@@ -287,6 +300,7 @@ class Response(models.Model):
 class ReviewReason(models.TextChoices):
     LOW_CSAT = "low_csat", _("Low CSAT")
     DETRACTOR = "detractor", _("NPS detractor")
+    THUMBS_DOWN = "thumbs_down", _("Thumbs down")
     ESCALATED = "escalated", _("Escalated")
     SAMPLE = "sample", _("Random sample")
 
@@ -424,3 +438,100 @@ class NpsRun(models.Model):
 
     def __str__(self):
         return self.period
+
+
+# --- the report's daily rollup ---------------------------------------------------------------
+
+
+class RollupDimension(models.TextChoices):
+    ALL = "all", _("All")
+    AGENT = "agent", _("Agent")
+    TEAM = "team", _("Team")
+    TIER = "tier", _("Tier")
+    CATEGORY = "category", _("Category")
+    LANGUAGE = "language", _("Language")
+    CHANNEL = "channel", _("Channel")
+
+
+def _rollup_key(model):
+    # A real foreign key for the names the report joins, but no constraint and no cascade:
+    # rollup rows are rebuilt wholesale, and a deleted team must not block (or delete) them.
+    return models.ForeignKey(model, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+")
+
+
+class FeedbackDailyScore(models.Model):
+    """Answers received on one UTC day, summed for one breakdown of the report.
+
+    One row per (day, kind, dimension, value) and per scope: the whole
+    organisation (`scope_team_id` and `scope_tier_id` empty), one team, or one
+    tier, so a filtered report reads only its own rows. A row of dimension
+    `all` holds the day's totals. Only the column of the row's dimension is set.
+    Rebuilt by `feedback.rollup`; see there for when a day is trusted.
+    """
+
+    day = models.DateField()
+    scope_team_id = models.BigIntegerField(null=True)
+    scope_tier_id = models.BigIntegerField(null=True)
+    dimension = models.CharField(max_length=10, choices=RollupDimension.choices)
+    kind = models.CharField(max_length=8, choices=SurveyKind.choices)
+    agent = _rollup_key(settings.AUTH_USER_MODEL)
+    team = _rollup_key("helpdesk.Team")
+    tier = _rollup_key("helpdesk.ServiceTier")
+    category = _rollup_key("helpdesk.Category")
+    language = models.CharField(max_length=10, blank=True)
+    channel = models.CharField(max_length=10, blank=True)
+    answers = models.PositiveIntegerField()
+    score_sum = models.PositiveIntegerField()
+    # CSAT 4–5, NPS promoters (9–10), thumbs up.
+    high = models.PositiveIntegerField()
+    # NPS detractors (0–6).
+    low = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("daily feedback count")
+        verbose_name_plural = _("daily feedback counts")
+        indexes = [
+            models.Index(fields=["scope_team_id", "scope_tier_id", "dimension", "day"], name="feedback_daily_scope_day")
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.dimension} {self.kind}"
+
+
+class FeedbackDailyInvitations(models.Model):
+    """Invitations created on one UTC day, sent and answered (as of the day's rebuild), by team and tier."""
+
+    day = models.DateField()
+    kind = models.CharField(max_length=8, choices=SurveyKind.choices)
+    # The ticket's queue's team and the person's organisation's tier, as the live report joins them.
+    team_id = models.BigIntegerField(null=True)
+    tier_id = models.BigIntegerField(null=True)
+    sent = models.PositiveIntegerField()
+    answered = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("daily survey invitations")
+        verbose_name_plural = _("daily survey invitations")
+        indexes = [models.Index(fields=["day", "team_id", "tier_id"], name="feedback_daily_invitations")]
+
+    def __str__(self):
+        return f"{self.day} {self.sent}/{self.answered}"
+
+
+class FeedbackRollupDay(models.Model):
+    """A day the feedback rollup covers, and the moment its figures were taken.
+
+    Answers and invitations of that day are all in the rollup (the day had
+    ended by `as_of`); invitations answered after `as_of` are counted live.
+    A day without a row is counted live entirely.
+    """
+
+    day = models.DateField(unique=True)
+    as_of = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("feedback rollup day")
+        verbose_name_plural = _("feedback rollup days")
+
+    def __str__(self):
+        return f"{self.day} as of {self.as_of:%Y-%m-%d %H:%M}"

@@ -2,7 +2,7 @@
 
 from django.dispatch import receiver
 
-from helpdesk.signals import page_panels, ticket_resolved
+from helpdesk.signals import page_panels, ticket_reopened, ticket_resolved
 
 from . import panels, services
 
@@ -11,6 +11,11 @@ from . import panels, services
 def on_ticket_resolved(sender, ticket_ids, at=None, **kwargs):
     services.invite_after_resolution(ticket_ids, now=at)
     services.queue_reviews_after_resolution(ticket_ids, now=at)
+
+
+@receiver(ticket_reopened, dispatch_uid="feedback.withdraw_after_reopening")
+def on_ticket_reopened(sender, ticket_ids, at=None, **kwargs):
+    services.withdraw_after_reopening(ticket_ids, now=at)
 
 
 @receiver(page_panels, dispatch_uid="feedback.page_panels")

@@ -11,17 +11,30 @@ Definitions:
 - Response rate: invitations created in the period that have been answered.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Avg, CharField, Count, F, FloatField, Q, Value
+from django.db.models import Avg, CharField, Count, F, Q, Sum, Value
 from django.db.models.functions import Cast, TruncMonth, TruncWeek
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from helpdesk import reports as helpdesk_reports
 from helpdesk.models import Channel, Ticket, _count
 
-from .models import Invitation, QualityReview, Response, ReviewItem, SurveyKind
+from . import rollup
+from .models import (
+    FeedbackDailyInvitations,
+    FeedbackDailyScore,
+    FeedbackRollupDay,
+    Invitation,
+    QualityReview,
+    Response,
+    ReviewItem,
+    SurveyKind,
+)
 
 CSAT = Q(kind=SurveyKind.CSAT)
 NPS = Q(kind=SurveyKind.NPS)
@@ -36,6 +49,8 @@ BREAKDOWNS = {
     "language": ("language", ()),
     "channel": ("channel", ()),
 }
+# dimension -> the rollup's column for it; `all` holds the day's totals, grouped by day for the trend.
+ROLLUP_COLUMNS = {name: column.removesuffix("_id") for name, (column, _names) in BREAKDOWNS.items()} | {"all": "day"}
 
 
 class _NativeTrunc:
@@ -67,10 +82,10 @@ class MonthStart(_NativeTrunc, TruncMonth):
 
 
 def _figures():
-    """Conditional aggregates shared by every grouping: counts and sums, never rows."""
+    """Conditional aggregates over answers shared by every grouping: counts and sums, never rows."""
     return {
         "csat_n": Count("pk", filter=CSAT),
-        "csat_avg": Avg(Cast("score", FloatField()), filter=CSAT),
+        "csat_sum": Sum("score", filter=CSAT),
         "csat_good": Count("pk", filter=CSAT & Q(score__gte=4)),
         "nps_n": Count("pk", filter=NPS),
         "promoters": Count("pk", filter=NPS & Q(score__gte=9)),
@@ -80,11 +95,28 @@ def _figures():
     }
 
 
+def _rollup_figures():
+    """The same figures summed from the daily rollup (see `feedback.rollup`)."""
+    return {
+        "csat_n": Sum("answers", filter=CSAT),
+        "csat_sum": Sum("score_sum", filter=CSAT),
+        "csat_good": Sum("high", filter=CSAT),
+        "nps_n": Sum("answers", filter=NPS),
+        "promoters": Sum("high", filter=NPS),
+        "detractors": Sum("low", filter=NPS),
+        "pulse_n": Sum("answers", filter=PULSE),
+        "pulse_up": Sum("high", filter=PULSE),
+    }
+
+
+FIGURES = tuple(_figures())
+
+
 @dataclass
 class Scores:
     label: str
     csat_n: int = 0
-    csat_avg: float | None = None
+    csat_sum: int = 0
     csat_good: int = 0
     nps_n: int = 0
     promoters: int = 0
@@ -92,6 +124,11 @@ class Scores:
     pulse_n: int = 0
     pulse_up: int = 0
     key: object = None
+
+    @property
+    def csat_avg(self):
+        # The sum of whole scores is exact in a float, so this equals the database's AVG.
+        return self.csat_sum / self.csat_n if self.csat_n else None
 
     @property
     def csat_share(self):
@@ -114,78 +151,246 @@ class Scores:
     def answers(self):
         return self.csat_n + self.nps_n + self.pulse_n
 
-
-def _scores(label, row, key=None):
-    return Scores(
-        label=label, key=key, **{name: row.get(name) or (None if name == "csat_avg" else 0) for name in _figures()}
-    )
-
-
-def totals(filters):
-    row = Response.objects.in_period(filters).aggregate(**_figures())
-    return _scores(_("All"), row)
+    def add(self, values):
+        for name, value in zip(FIGURES, values, strict=True):
+            setattr(self, name, getattr(self, name) + (value or 0))
+        return self
 
 
-def response_rate(filters):
-    """(answered, sent) over invitations created in the period: one query."""
-    invitations = Invitation.objects.filter(created_at__gte=filters.start, created_at__lt=filters.end)
+# --- which days come from the rollup --------------------------------------------------------
+
+
+@dataclass
+class Window:
+    """How the period splits between the rollup and the live tables.
+
+    `covered` are the period's whole UTC days the rollup holds ({day: as_of});
+    `live` selects the rows created in the rest of the period, `days` the
+    rollup rows of the covered days, and `late` the invitations of covered
+    days answered after their day was rebuilt.
+    """
+
+    filters: object
+    unit: str
+    covered: dict
+    # The rollup's totals per covered day, [(day, figures)], once `breakdowns` has read them.
+    rollup_days: list | None = None
+
+    @property
+    def live(self):
+        spans, edge, q = _spans(self.covered), self.filters.start, Q()
+        for first, last in spans:
+            if rollup.midnight(first) > edge:
+                q |= Q(created_at__gte=edge, created_at__lt=rollup.midnight(first))
+            edge = rollup.midnight(last + timedelta(days=1))
+        if edge < self.filters.end:
+            q |= Q(created_at__gte=edge, created_at__lt=self.filters.end)
+        # Nothing left to count live: an empty range rather than an empty Q (which matches everything).
+        return q or Q(created_at__gte=self.filters.end, created_at__lt=self.filters.end)
+
+    @property
+    def days(self):
+        q = Q()
+        for first, last in _spans(self.covered):
+            q |= Q(day__gte=first, day__lte=last)
+        return q
+
+    @property
+    def late(self):
+        by_as_of = defaultdict(list)
+        for day, as_of in self.covered.items():
+            by_as_of[as_of].append(day)
+        q = Q()
+        for as_of, days in by_as_of.items():
+            for first, last in _spans(days):
+                created = Q(created_at__gte=rollup.midnight(first), created_at__lt=rollup.midnight(last + timedelta(1)))
+                q |= created & Q(answered_at__gt=as_of)
+        return q
+
+    def answers(self):
+        return _narrow(Response.objects.filter(self.live), self.filters)
+
+    def scores(self, dimension):
+        rows = FeedbackDailyScore.objects.filter(self.days, dimension=dimension).order_by()
+        return rows.filter(scope_team_id=self.filters.team or None, scope_tier_id=self.filters.tier or None)
+
+
+def _spans(days):
+    """Runs of consecutive days, as (first, last) pairs in order."""
+    spans = []
+    for day in sorted(days):
+        if spans and day == spans[-1][1] + timedelta(days=1):
+            spans[-1] = (spans[-1][0], day)
+        else:
+            spans.append((day, day))
+    return spans
+
+
+def _narrow(rows, filters, team="team_id", tier="tier_id"):
     if filters.team:
-        invitations = invitations.filter(ticket__queue__team_id=filters.team)
+        rows = rows.filter(**{team: filters.team})
     if filters.tier:
-        invitations = invitations.filter(person__organization__tier_id=filters.tier)
-    row = invitations.order_by().aggregate(sent=Count("pk"), answered=Count("pk", filter=Q(answered_at__isnull=False)))
-    return helpdesk_reports.Rate(row["answered"], row["sent"])
+        rows = rows.filter(**{tier: filters.tier})
+    return rows.order_by()
 
 
-def trend(filters, *, unit):
-    """Scores per week or month of the period, oldest first: one GROUP BY."""
+def _bucket(moment, unit):
+    """The trend's bucket of a moment: the start of its week or month, in the current time zone."""
+    local = timezone.localtime(moment).date()
+    first = local - timedelta(days=local.weekday()) if unit == "week" else local.replace(day=1)
+    return timezone.make_aware(datetime.combine(first, time(0)))
+
+
+def window(filters, *, unit="month"):
+    """The period's split between rollup and live tables: one query.
+
+    Used are whole UTC days the rollup holds that lie in one trend bucket in
+    the manager's time zone (a day straddling a local Monday or first of the
+    month is counted live). No rollup for team and tier together: it keeps
+    only one of them per row.
+    """
+    start_day = filters.start.astimezone(UTC).date()
+    first = start_day if rollup.midnight(start_day) == filters.start else start_day + timedelta(days=1)
+    last = filters.end.astimezone(UTC).date() - timedelta(days=1)
+    if first > last or (filters.team and filters.tier):
+        return Window(filters, unit, {})
+    covered = {}
+    for day, as_of in FeedbackRollupDay.objects.filter(day__gte=first, day__lte=last).values_list("day", "as_of"):
+        begins, ends = rollup.midnight(day), rollup.midnight(day + timedelta(days=1))
+        if as_of >= ends and _bucket(begins, unit) == _bucket(ends - timedelta(microseconds=1), unit):
+            covered[day] = as_of
+    return Window(filters, unit, covered)
+
+
+# --- figures ------------------------------------------------------------------------------
+
+
+def totals(filters, plan=None):
+    """Every answer of the period summed: the trend's buckets added up."""
+    result = Scores(label=_("All"))
+    for row in trend(filters, unit="month", plan=plan):
+        result.add([getattr(row, name) for name in FIGURES])
+    return result
+
+
+def response_rate(filters, plan=None):
+    """(answered, sent) over invitations created in the period: one query.
+
+    Rollup days give what was sent and answered when they were rebuilt; the
+    live parts add the rest of the period and the later answers.
+    """
+    plan = plan or window(filters)
+    team, tier = "ticket__queue__team_id", "person__organization__tier_id"
+    parts = [
+        _narrow(Invitation.objects.filter(plan.live), filters, team, tier)
+        .values_list(_text("live"))
+        .annotate(sent=Count("pk"), answered=Count("pk", filter=Q(answered_at__isnull=False)))
+    ]
+    if plan.covered:
+        parts.append(
+            _narrow(FeedbackDailyInvitations.objects.filter(plan.days), filters)
+            .values_list(_text("rollup"))
+            .annotate(sent=Sum("sent"), answered=Sum("answered"))
+        )
+        parts.append(
+            _narrow(Invitation.objects.filter(plan.late), filters, team, tier)
+            .values_list(_text("late"))
+            .annotate(sent=Value(0), answered=Count("pk"))
+        )
+    sent = answered = 0
+    for _part, part_sent, part_answered in parts[0].union(*parts[1:], all=True):
+        sent += part_sent or 0
+        answered += part_answered or 0
+    return helpdesk_reports.Rate(answered, sent)
+
+
+def trend(filters, *, unit, plan=None):
+    """Scores per week or month of the period, oldest first.
+
+    The live stretches in one GROUP BY; the rollup's days come with the
+    breakdowns (see `breakdowns`) or, alone, in one more query.
+    """
+    plan = plan or window(filters, unit=unit)
     trunc = WeekStart if unit == "week" else MonthStart
-    rows = (
-        Response.objects.in_period(filters)
-        .annotate(bucket=trunc("created_at"))
-        .values("bucket")
-        .annotate(**_figures())
-        .order_by("bucket")
-    )
-    return [_scores(row["bucket"], row, key=row["bucket"]) for row in rows]
+    rows = plan.answers().annotate(bucket=trunc("created_at")).values("bucket").annotate(**_figures())
+    buckets = {}
+    for row in rows:
+        buckets[row["bucket"]] = Scores(label=row["bucket"], key=row["bucket"]).add([row[n] for n in FIGURES])
+    days = plan.rollup_days if plan.rollup_days is not None else _rollup_days(plan)
+    for day, values in days:
+        bucket = _bucket(rollup.midnight(day), unit)
+        buckets.setdefault(bucket, Scores(label=bucket, key=bucket)).add(values)
+    return [buckets[bucket] for bucket in sorted(buckets)]
+
+
+def _rollup_days(plan):
+    if not plan.covered:
+        return []
+    rows = plan.scores("all").values_list("day").annotate(**_rollup_figures())
+    return [(day, values) for day, *values in rows]
 
 
 def _text(value):
     return Value(value, output_field=CharField())
 
 
-def breakdowns(filters):
-    """Scores by agent, team, tier, category, language and channel: six GROUP BYs in one UNION ALL.
+def _labels(prefix, label_columns):
+    names = {f"l{i}": F(f"{prefix}{path}") for i, path in enumerate(label_columns)}
+    names.update({f"l{i}": _text("") for i in range(len(label_columns), 3)})
+    return names
 
-    Each part also groups by the columns naming its key (joined, so labels
-    need no second query); keys are cast to text and absent name columns
-    are '' so that the six parts share one shape.
+
+def breakdowns(filters, plan=None):
+    """Scores by agent, team, tier, category, language and channel, in one UNION ALL.
+
+    Six GROUP BYs over the live stretches and six over the rollup's days
+    (plus the rollup's totals per day, kept on the plan for the trend). Each
+    part also groups by the columns naming its key (joined, so labels need no
+    second query); keys are cast to text and absent name columns are '' so
+    that all parts share one shape.
     """
-    base = Response.objects.in_period(filters)
-    figures = list(_figures())
+    plan = plan or window(filters)
     parts = []
     for name, (column, label_columns) in BREAKDOWNS.items():
-        names = {f"l{i}": F(path) for i, path in enumerate(label_columns)}
-        names.update({f"l{i}": _text("") for i in range(len(label_columns), 3)})
         parts.append(
-            base.annotate(dimension=_text(name), key=Cast(F(column), CharField()), **names)
-            .values("dimension", "key", "l0", "l1", "l2")
+            plan.answers()
+            .annotate(part=_text(name), key=Cast(F(column), CharField()), **_labels("", label_columns))
+            .values("part", "key", "l0", "l1", "l2")
             .annotate(**_figures())
-            .values_list("dimension", "key", "l0", "l1", "l2", *figures)
+            .values_list("part", "key", "l0", "l1", "l2", *FIGURES)
         )
+    if plan.covered:
+        # The rollup names its keys as foreign keys (agent, team…), so the same label paths join.
+        for name, column in ROLLUP_COLUMNS.items():
+            label_columns = BREAKDOWNS[name][1] if name in BREAKDOWNS else ()
+            parts.append(
+                plan.scores(name)
+                .annotate(part=_text(name), key=Cast(F(column), CharField()), **_labels("", label_columns))
+                .values("part", "key", "l0", "l1", "l2")
+                .annotate(**_rollup_figures())
+                .values_list("part", "key", "l0", "l1", "l2", *FIGURES)
+            )
     languages = {code: str(label) for code, label in settings.LANGUAGES}
     channels = {value: str(label) for value, label in Channel.choices}
-    result = {name: [] for name in BREAKDOWNS}
+    found = {name: {} for name in BREAKDOWNS}
+    plan.rollup_days = []
     for name, key, l0, l1, l2, *values in parts[0].union(*parts[1:], all=True):
-        if name == "agent":
-            label = helpdesk_reports.agent_name(l2, l0, l1) if key not in (None, "") else _("Unassigned")
-        elif name == "language":
-            label = languages.get(key, key)
-        elif name == "channel":
-            label = channels.get(key, key)
-        else:
-            label = l0
-        result[name].append(_scores(label or _("None"), dict(zip(figures, values, strict=True)), key=key))
+        if name == "all":
+            plan.rollup_days.append((date.fromisoformat(str(key)[:10]), values))
+            continue
+        row = found[name].get(key)
+        if row is None:
+            if name == "agent":
+                label = helpdesk_reports.agent_name(l2, l0, l1) if key not in (None, "") else _("Unassigned")
+            elif name == "language":
+                label = languages.get(key, key)
+            elif name == "channel":
+                label = channels.get(key, key)
+            else:
+                label = l0
+            row = found[name][key] = Scores(label=label or _("None"), key=key)
+        row.add(values)
+    result = {name: list(rows.values()) for name, rows in found.items()}
     for rows in result.values():
         rows.sort(key=lambda s: (s.key in (None, ""), str(s.label).casefold()))
     return result
@@ -265,11 +470,17 @@ def waiting_reviews():
 
 def page(filters, *, unit):
     """Every section of the feedback page: ten queries whatever the volume."""
+    plan = window(filters, unit=unit)
+    parts = breakdowns(filters, plan)
+    buckets = trend(filters, unit=unit, plan=plan)
+    everything = Scores(label=_("All"))
+    for row in buckets:
+        everything.add([getattr(row, name) for name in FIGURES])
     return {
-        "totals": totals(filters),
-        "rate": response_rate(filters),
-        "trend": trend(filters, unit=unit),
-        "breakdowns": breakdowns(filters),
+        "totals": everything,
+        "rate": response_rate(filters, plan),
+        "trend": buckets,
+        "breakdowns": parts,
         "themes": low_score_themes(filters),
         "comments": latest_low_comments(filters),
         "reviews": review_rollup(filters),
@@ -280,4 +491,9 @@ def page(filters, *, unit):
 
 def panel(filters):
     """The compact panel on the SLA dashboard: totals, response rate and the review queue's size."""
-    return {"totals": totals(filters), "rate": response_rate(filters), "waiting_reviews": waiting_reviews()}
+    plan = window(filters)
+    return {
+        "totals": totals(filters, plan),
+        "rate": response_rate(filters, plan),
+        "waiting_reviews": waiting_reviews(),
+    }

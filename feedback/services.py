@@ -216,6 +216,27 @@ def invite_after_resolution(ticket_ids, *, now=None):
         return _write_invitations(pending, now=now)
 
 
+def withdraw_after_reopening(ticket_ids, *, now=None):
+    """A reopened ticket's unanswered survey links stop working; returns how many were withdrawn.
+
+    The customer should not rate a ticket that is not resolved any more.
+    The invitation expires now, so its link answers "expired" and no
+    reminder follows; it still counts towards `csat_per_ticket`, which keeps
+    the promise that resolving, reopening and resolving again never sends
+    more than the configured number of invitations (with the default of one,
+    the ticket is not surveyed again). One UPDATE: running it twice changes nothing.
+    """
+    if not ticket_ids:
+        return 0
+    now = now or timezone.now()
+    return Invitation.objects.filter(
+        ticket_id__in=list(ticket_ids),
+        kind__in=[SurveyKind.CSAT, SurveyKind.PULSE],
+        answered_at__isnull=True,
+        expires_at__gt=now,
+    ).update(expires_at=now)
+
+
 def in_review_sample(ticket_id, percent):
     """Whether a ticket falls in the random review sample: a hash of its id, so every run agrees."""
     if percent <= 0:
@@ -361,6 +382,8 @@ def _queue_negative_for_review(response, now):
     ticket_id = response.ticket_id
     if response.kind == SurveyKind.CSAT and response.score <= LOW_CSAT:
         reason = ReviewReason.LOW_CSAT
+    elif response.kind == SurveyKind.PULSE and not response.score:
+        reason = ReviewReason.THUMBS_DOWN
     elif response.kind == SurveyKind.NPS and response.score <= NPS_DETRACTOR and response.comment:
         reason = ReviewReason.DETRACTOR
         # An NPS answer has no ticket: the person's latest resolved one is what a reviewer reads.

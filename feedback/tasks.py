@@ -13,3 +13,17 @@ def send_nps_surveys():
     from .services import send_nps_surveys as send
 
     return send()
+
+
+def refresh_feedback_rollup():
+    """Schedule target: every ten minutes, the report's daily figures for recent days."""
+    from .rollup import refresh
+
+    return refresh()
+
+
+def rebuild_feedback_rollup():
+    """Schedule target: once a day, the report's daily figures for every day."""
+    from .rollup import refresh
+
+    return refresh(days=None)

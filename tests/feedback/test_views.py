@@ -366,7 +366,12 @@ def test_setup_schedules_registers_the_feedback_jobs_idempotently():
     call_command("setup_schedules", stdout=io.StringIO())
     call_command("setup_schedules", stdout=io.StringIO())
     names = set(Schedule.objects.values_list("name", flat=True))
-    assert {"feedback.send_survey_reminders", "feedback.send_nps_surveys"} <= names
+    assert {
+        "feedback.send_survey_reminders",
+        "feedback.send_nps_surveys",
+        "feedback.refresh_feedback_rollup",
+        "feedback.rebuild_feedback_rollup",
+    } <= names
     assert Schedule.objects.filter(name="feedback.send_nps_surveys").count() == 1
 
 

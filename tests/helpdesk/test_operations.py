@@ -58,6 +58,8 @@ def test_setup_schedules_is_idempotent():
         "helpdesk.release_held_replies",
         "helpdesk.sweep_reminders",
         "feedback.send_survey_reminders",
+        "feedback.refresh_feedback_rollup",
+        "feedback.rebuild_feedback_rollup",
         "feedback.send_nps_surveys",
         "incidents.sweep_cadence",
     }

@@ -27,6 +27,10 @@ SCHEDULES = {
     "helpdesk.heartbeat": ("helpdesk.tasks.heartbeat", 1),
     # 0 * * * *  (hourly) one reminder for survey invitations left unanswered (named by string: no import)
     "feedback.send_survey_reminders": ("feedback.tasks.send_survey_reminders", 60),
+    # */10 * * * *  the feedback report's daily figures for the last 35 days
+    "feedback.refresh_feedback_rollup": ("feedback.tasks.refresh_feedback_rollup", 10),
+    # 0 4 * * *  (daily) the feedback report's daily figures for every day
+    "feedback.rebuild_feedback_rollup": ("feedback.tasks.rebuild_feedback_rollup", 24 * 60),
     # 0 6 * * *  (daily) the NPS send-out of the current period, once per period (quarterly by default)
     "feedback.send_nps_surveys": ("feedback.tasks.send_nps_surveys", 24 * 60),
 }
