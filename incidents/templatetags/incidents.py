@@ -32,3 +32,12 @@ def cadence_countdown(incident, now=None):
         timezone.localtime(due).strftime("%Y-%m-%d %H:%M %Z"),
         text,
     )
+
+
+@register.simple_tag
+def duration_minutes(delta):
+    """A timedelta as "4 min" or "1 h 20 min" (seconds dropped)."""
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return _("%(m)d min") % {"m": minutes}
+    return _("%(h)d h %(m)d min") % {"h": minutes // 60, "m": minutes % 60}
