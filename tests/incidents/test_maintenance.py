@@ -19,7 +19,6 @@ from incidents.models import (
     EventKind,
     IncidentEvent,
     MaintenanceStatus,
-    MaintenanceWindow,
     StatusSubscription,
 )
 

@@ -1,4 +1,4 @@
-"""Routine notices: due by their own schedule and time zone, sent once per period however often or late the sweep runs."""
+"""Routine notices: due by their own schedule and time zone, sent once per period however often the sweep runs."""
 
 from datetime import UTC, datetime, time, timedelta
 
