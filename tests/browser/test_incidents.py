@@ -154,3 +154,22 @@ def test_manager_schedules_maintenance_and_the_status_page_shows_it_as_upcoming(
     expect(card).to_contain_text("Upcoming")
     expect(card).to_contain_text("Checkout")
     expect(card).to_contain_text("Card payments pause for a few minutes")
+
+
+def test_the_incident_page_countdown_ticks_every_second(live_server, page, login, people):
+    from incidents import services
+
+    incident = services.declare_incident(
+        people["manager"],
+        title="Exports are slow",
+        severity=2,
+        commander=people["manager"],
+        communications_lead=people["manager"],
+        all_organizations=True,
+    )
+    login("manager")
+    page.goto(f"{live_server.url}/agent/incidents/{incident.ref}/")
+    timer = page.locator("#incident-timer time")
+    expect(timer).to_contain_text(re.compile(r"next update due in \d+ min \d\d s"))
+    first = timer.inner_text()
+    expect(timer).not_to_have_text(first, timeout=3000)
