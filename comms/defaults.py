@@ -845,3 +845,351 @@ INCIDENT_TEMPLATES = {
     ),
 }
 TEMPLATES.update(INCIDENT_TEMPLATES)
+
+
+# --- maintenance windows and routine notices (incidents issue, scheduled notices) ----------------------
+# One block at the end, installed by install_default_templates like the rest. `{{ recipient_note }}` says
+# why the reader gets the message; for status page subscribers it carries the unsubscribe link.
+MAINTENANCE_TEMPLATES = {
+    "maintenance-week": (
+        "maintenance_notice",
+        "Maintenance: a week before",
+        {
+            "en": (
+                "Planned maintenance on {{ window_start }}: {{ maintenance_title }}",
+                "Hello {{ customer_name }},\n\nWe have planned work on {{ affected_systems }}.\n\n"
+                "{{ maintenance_title }}\nFrom {{ window_start }} to {{ window_end }}\n"
+                "What you may notice: {{ expected_impact }}\n\n{{ maintenance_description }}\n\n"
+                "We will remind you shortly before it starts and tell you when it is done. "
+                "Status: {{ status_page_url }}\n\n{{ recipient_note }}\n",
+            ),
+            "es": (
+                "Mantenimiento previsto el {{ window_start }}: {{ maintenance_title }}",
+                "Hola {{ customer_name }}:\n\nHemos programado trabajos en {{ affected_systems }}.\n\n"
+                "{{ maintenance_title }}\nDe {{ window_start }} a {{ window_end }}\n"
+                "Qué puede notar: {{ expected_impact }}\n\n{{ maintenance_description }}\n\n"
+                "Le avisaremos poco antes de empezar y cuando terminemos. Estado: {{ status_page_url }}\n\n"
+                "{{ recipient_note }}\n",
+            ),
+            "fr": (
+                "Maintenance prévue le {{ window_start }} : {{ maintenance_title }}",
+                "Bonjour {{ customer_name }},\n\nNous avons prévu une intervention sur {{ affected_systems }}.\n\n"
+                "{{ maintenance_title }}\nDu {{ window_start }} au {{ window_end }}\n"
+                "Ce que vous pourriez remarquer : {{ expected_impact }}\n\n{{ maintenance_description }}\n\n"
+                "Nous vous le rappellerons peu avant le début et vous dirons quand ce sera fini. "
+                "État : {{ status_page_url }}\n\n{{ recipient_note }}\n",
+            ),
+            "de": (
+                "Geplante Wartung am {{ window_start }}: {{ maintenance_title }}",
+                "Hallo {{ customer_name }},\n\nwir haben Arbeiten an {{ affected_systems }} geplant.\n\n"
+                "{{ maintenance_title }}\nVon {{ window_start }} bis {{ window_end }}\n"
+                "Was Sie bemerken könnten: {{ expected_impact }}\n\n{{ maintenance_description }}\n\n"
+                "Kurz vor Beginn erinnern wir Sie, und wir melden uns, wenn alles erledigt ist. "
+                "Status: {{ status_page_url }}\n\n{{ recipient_note }}\n",
+            ),
+            "pt": (
+                "Manutenção planeada a {{ window_start }}: {{ maintenance_title }}",
+                "Olá {{ customer_name }},\n\nPlaneámos trabalhos em {{ affected_systems }}.\n\n"
+                "{{ maintenance_title }}\nDe {{ window_start }} a {{ window_end }}\n"
+                "O que poderá notar: {{ expected_impact }}\n\n{{ maintenance_description }}\n\n"
+                "Voltaremos a avisar pouco antes do início e quando terminarmos. Estado: {{ status_page_url }}\n\n"
+                "{{ recipient_note }}\n",
+            ),
+            "zh-hans": (
+                "计划维护（{{ window_start }}）：{{ maintenance_title }}",
+                "{{ customer_name }}，您好：\n\n我们计划对 {{ affected_systems }} 进行维护。\n\n"
+                "{{ maintenance_title }}\n时间：{{ window_start }} 至 {{ window_end }}\n"
+                "可能的影响：{{ expected_impact }}\n\n{{ maintenance_description }}\n\n"
+                "开始前我们会再次提醒您，完成后也会通知您。状态页面：{{ status_page_url }}\n\n{{ recipient_note }}\n",
+            ),
+            "ja": (
+                "計画メンテナンスのお知らせ（{{ window_start }}）：{{ maintenance_title }}",
+                "{{ customer_name }} 様\n\n{{ affected_systems }} のメンテナンスを予定しております。\n\n"
+                "{{ maintenance_title }}\n日時：{{ window_start }} ～ {{ window_end }}\n"
+                "想定される影響：{{ expected_impact }}\n\n{{ maintenance_description }}\n\n"
+                "開始直前と完了時にも改めてお知らせします。ステータス：{{ status_page_url }}\n\n{{ recipient_note }}\n",
+            ),
+        },
+    ),
+    "maintenance-soon": (
+        "maintenance_notice",
+        "Maintenance: two hours before",
+        {
+            "en": (
+                "Maintenance starts soon: {{ maintenance_title }}",
+                "Hello {{ customer_name }},\n\nA reminder: the planned work on {{ affected_systems }} starts at "
+                "{{ window_start }} and should be over by {{ window_end }}.\n"
+                "What you may notice: {{ expected_impact }}\n\nIt may be a good moment to save your work. "
+                "Status: {{ status_page_url }}\n\n{{ recipient_note }}\n",
+            ),
+            "es": (
+                "El mantenimiento empieza pronto: {{ maintenance_title }}",
+                "Hola {{ customer_name }}:\n\nLe recordamos que los trabajos en {{ affected_systems }} empiezan a "
+                "las {{ window_start }} y deberían terminar antes de las {{ window_end }}.\n"
+                "Qué puede notar: {{ expected_impact }}\n\nConviene guardar lo que esté haciendo. "
+                "Estado: {{ status_page_url }}\n\n{{ recipient_note }}\n",
+            ),
+            "fr": (
+                "La maintenance commence bientôt : {{ maintenance_title }}",
+                "Bonjour {{ customer_name }},\n\nPour rappel, l'intervention sur {{ affected_systems }} commence à "
+                "{{ window_start }} et devrait s'achever à {{ window_end }}.\n"
+                "Ce que vous pourriez remarquer : {{ expected_impact }}\n\nPensez à enregistrer votre travail. "
+                "État : {{ status_page_url }}\n\n{{ recipient_note }}\n",
+            ),
+            "de": (
+                "Wartung beginnt bald: {{ maintenance_title }}",
+                "Hallo {{ customer_name }},\n\nzur Erinnerung: Die Arbeiten an {{ affected_systems }} beginnen um "
+                "{{ window_start }} und sollen bis {{ window_end }} abgeschlossen sein.\n"
+                "Was Sie bemerken könnten: {{ expected_impact }}\n\nSpeichern Sie am besten Ihre Arbeit. "
+                "Status: {{ status_page_url }}\n\n{{ recipient_note }}\n",
+            ),
+            "pt": (
+                "A manutenção começa em breve: {{ maintenance_title }}",
+                "Olá {{ customer_name }},\n\nRelembramos que os trabalhos em {{ affected_systems }} começam às "
+                "{{ window_start }} e devem terminar até às {{ window_end }}.\n"
+                "O que poderá notar: {{ expected_impact }}\n\nConvém guardar o seu trabalho. "
+                "Estado: {{ status_page_url }}\n\n{{ recipient_note }}\n",
+            ),
+            "zh-hans": (
+                "维护即将开始：{{ maintenance_title }}",
+                "{{ customer_name }}，您好：\n\n提醒您：{{ affected_systems }} 的维护将于 {{ window_start }} 开始，"
+                "预计在 {{ window_end }} 前结束。\n可能的影响：{{ expected_impact }}\n\n建议您提前保存工作。"
+                "状态页面：{{ status_page_url }}\n\n{{ recipient_note }}\n",
+            ),
+            "ja": (
+                "まもなくメンテナンスを開始します：{{ maintenance_title }}",
+                "{{ customer_name }} 様\n\n{{ affected_systems }} のメンテナンスは {{ window_start }} に開始し、"
+                "{{ window_end }} までに終了する予定です。\n想定される影響：{{ expected_impact }}\n\n"
+                "作業内容の保存をお勧めします。ステータス：{{ status_page_url }}\n\n{{ recipient_note }}\n",
+            ),
+        },
+    ),
+    "maintenance-started": (
+        "maintenance_notice",
+        "Maintenance: started",
+        {
+            "en": (
+                "Maintenance in progress: {{ maintenance_title }}",
+                "Hello {{ customer_name }},\n\nThe planned work on {{ affected_systems }} has begun and should end "
+                "by {{ window_end }}.\nWhat you may notice: {{ expected_impact }}\n\n"
+                "We will write again when it is done. Status: {{ status_page_url }}\n\n{{ recipient_note }}\n",
+            ),
+            "es": (
+                "Mantenimiento en curso: {{ maintenance_title }}",
+                "Hola {{ customer_name }}:\n\nHan comenzado los trabajos en {{ affected_systems }}; deberían "
+                "terminar antes de las {{ window_end }}.\nQué puede notar: {{ expected_impact }}\n\n"
+                "Le escribiremos al terminar. Estado: {{ status_page_url }}\n\n{{ recipient_note }}\n",
+            ),
+            "fr": (
+                "Maintenance en cours : {{ maintenance_title }}",
+                "Bonjour {{ customer_name }},\n\nL'intervention sur {{ affected_systems }} a commencé et devrait "
+                "s'achever à {{ window_end }}.\nCe que vous pourriez remarquer : {{ expected_impact }}\n\n"
+                "Nous vous écrirons à la fin. État : {{ status_page_url }}\n\n{{ recipient_note }}\n",
+            ),
+            "de": (
+                "Wartung läuft: {{ maintenance_title }}",
+                "Hallo {{ customer_name }},\n\ndie Arbeiten an {{ affected_systems }} haben begonnen und sollen bis "
+                "{{ window_end }} dauern.\nWas Sie bemerken könnten: {{ expected_impact }}\n\n"
+                "Wir melden uns, sobald sie abgeschlossen sind. Status: {{ status_page_url }}\n\n"
+                "{{ recipient_note }}\n",
+            ),
+            "pt": (
+                "Manutenção em curso: {{ maintenance_title }}",
+                "Olá {{ customer_name }},\n\nOs trabalhos em {{ affected_systems }} começaram e devem terminar até "
+                "às {{ window_end }}.\nO que poderá notar: {{ expected_impact }}\n\n"
+                "Voltaremos a escrever quando terminarmos. Estado: {{ status_page_url }}\n\n{{ recipient_note }}\n",
+            ),
+            "zh-hans": (
+                "维护进行中：{{ maintenance_title }}",
+                "{{ customer_name }}，您好：\n\n{{ affected_systems }} 的维护已经开始，"
+                "预计在 {{ window_end }} 前结束。\n"
+                "可能的影响：{{ expected_impact }}\n\n完成后我们会通知您。状态页面：{{ status_page_url }}\n\n"
+                "{{ recipient_note }}\n",
+            ),
+            "ja": (
+                "メンテナンス実施中：{{ maintenance_title }}",
+                "{{ customer_name }} 様\n\n{{ affected_systems }} のメンテナンスを開始しました。{{ window_end }} "
+                "までに終了する予定です。\n想定される影響：{{ expected_impact }}\n\n"
+                "完了しましたら改めてお知らせします。"
+                "ステータス：{{ status_page_url }}\n\n{{ recipient_note }}\n",
+            ),
+        },
+    ),
+    "maintenance-completed": (
+        "maintenance_notice",
+        "Maintenance: completed",
+        {
+            "en": (
+                "Maintenance completed: {{ maintenance_title }}",
+                "Hello {{ customer_name }},\n\nThe work on {{ affected_systems }} is finished and everything is "
+                "back to normal. Thank you for your patience.\n\nIf something does not work as before, reply to "
+                "this message or open a ticket: {{ site_url }}\n\n{{ recipient_note }}\n",
+            ),
+            "es": (
+                "Mantenimiento terminado: {{ maintenance_title }}",
+                "Hola {{ customer_name }}:\n\nHemos terminado los trabajos en {{ affected_systems }} y todo "
+                "funciona con normalidad. Gracias por su paciencia.\n\nSi algo no va como antes, responda a este "
+                "mensaje o abra una solicitud: {{ site_url }}\n\n{{ recipient_note }}\n",
+            ),
+            "fr": (
+                "Maintenance terminée : {{ maintenance_title }}",
+                "Bonjour {{ customer_name }},\n\nL'intervention sur {{ affected_systems }} est terminée et tout "
+                "fonctionne normalement. Merci de votre patience.\n\nSi quelque chose ne marche plus comme avant, "
+                "répondez à ce message ou ouvrez une demande : {{ site_url }}\n\n{{ recipient_note }}\n",
+            ),
+            "de": (
+                "Wartung abgeschlossen: {{ maintenance_title }}",
+                "Hallo {{ customer_name }},\n\ndie Arbeiten an {{ affected_systems }} sind erledigt, alles läuft "
+                "wieder normal. Danke für Ihre Geduld.\n\nFalls etwas nicht wie gewohnt funktioniert, antworten "
+                "Sie auf diese Nachricht oder eröffnen Sie ein Ticket: {{ site_url }}\n\n{{ recipient_note }}\n",
+            ),
+            "pt": (
+                "Manutenção concluída: {{ maintenance_title }}",
+                "Olá {{ customer_name }},\n\nTerminámos os trabalhos em {{ affected_systems }} e tudo voltou ao "
+                "normal. Obrigado pela paciência.\n\nSe algo não funcionar como antes, responda a esta mensagem "
+                "ou abra um pedido: {{ site_url }}\n\n{{ recipient_note }}\n",
+            ),
+            "zh-hans": (
+                "维护已完成：{{ maintenance_title }}",
+                "{{ customer_name }}，您好：\n\n{{ affected_systems }} 的维护已经完成，一切恢复正常。感谢您的耐心。\n\n"
+                "如有任何异常，请回复此邮件或提交工单：{{ site_url }}\n\n{{ recipient_note }}\n",
+            ),
+            "ja": (
+                "メンテナンス完了：{{ maintenance_title }}",
+                "{{ customer_name }} 様\n\n{{ affected_systems }} のメンテナンスが完了し、"
+                "通常どおりご利用いただけます。"
+                "ご協力ありがとうございました。\n\n不具合がございましたら、このメールにご返信いただくか、"
+                "お問い合わせください：{{ site_url }}\n\n{{ recipient_note }}\n",
+            ),
+        },
+    ),
+    "maintenance-rescheduled": (
+        "maintenance_notice",
+        "Maintenance: rescheduled",
+        {
+            "en": (
+                "Maintenance moved to {{ window_start }}: {{ maintenance_title }}",
+                "Hello {{ customer_name }},\n\nThe planned work on {{ affected_systems }}, which was to start at "
+                "{{ previous_start }}, now takes place from {{ window_start }} to {{ window_end }}.\n"
+                "What you may notice: {{ expected_impact }}\n\nStatus: {{ status_page_url }}\n\n{{ recipient_note }}\n",
+            ),
+            "es": (
+                "Mantenimiento trasladado al {{ window_start }}: {{ maintenance_title }}",
+                "Hola {{ customer_name }}:\n\nLos trabajos en {{ affected_systems }}, previstos para las "
+                "{{ previous_start }}, se harán de {{ window_start }} a {{ window_end }}.\n"
+                "Qué puede notar: {{ expected_impact }}\n\nEstado: {{ status_page_url }}\n\n{{ recipient_note }}\n",
+            ),
+            "fr": (
+                "Maintenance déplacée au {{ window_start }} : {{ maintenance_title }}",
+                "Bonjour {{ customer_name }},\n\nL'intervention sur {{ affected_systems }}, prévue à "
+                "{{ previous_start }}, aura lieu du {{ window_start }} au {{ window_end }}.\n"
+                "Ce que vous pourriez remarquer : {{ expected_impact }}\n\nÉtat : {{ status_page_url }}\n\n"
+                "{{ recipient_note }}\n",
+            ),
+            "de": (
+                "Wartung verschoben auf {{ window_start }}: {{ maintenance_title }}",
+                "Hallo {{ customer_name }},\n\ndie Arbeiten an {{ affected_systems }}, geplant ab "
+                "{{ previous_start }}, finden jetzt von {{ window_start }} bis {{ window_end }} statt.\n"
+                "Was Sie bemerken könnten: {{ expected_impact }}\n\nStatus: {{ status_page_url }}\n\n"
+                "{{ recipient_note }}\n",
+            ),
+            "pt": (
+                "Manutenção adiada para {{ window_start }}: {{ maintenance_title }}",
+                "Olá {{ customer_name }},\n\nOs trabalhos em {{ affected_systems }}, previstos para "
+                "{{ previous_start }}, decorrem agora de {{ window_start }} a {{ window_end }}.\n"
+                "O que poderá notar: {{ expected_impact }}\n\nEstado: {{ status_page_url }}\n\n{{ recipient_note }}\n",
+            ),
+            "zh-hans": (
+                "维护时间已调整为 {{ window_start }}：{{ maintenance_title }}",
+                "{{ customer_name }}，您好：\n\n原定于 {{ previous_start }} 开始的 {{ affected_systems }} 维护，"
+                "现调整为 {{ window_start }} 至 {{ window_end }}。\n可能的影响：{{ expected_impact }}\n\n"
+                "状态页面：{{ status_page_url }}\n\n{{ recipient_note }}\n",
+            ),
+            "ja": (
+                "メンテナンス日時変更（{{ window_start }}）：{{ maintenance_title }}",
+                "{{ customer_name }} 様\n\n{{ previous_start }} 開始予定だった "
+                "{{ affected_systems }} のメンテナンスは、"
+                "{{ window_start }} ～ {{ window_end }} に変更になりました。\n想定される影響：{{ expected_impact }}\n\n"
+                "ステータス：{{ status_page_url }}\n\n{{ recipient_note }}\n",
+            ),
+        },
+    ),
+    "maintenance-cancelled": (
+        "maintenance_notice",
+        "Maintenance: cancelled",
+        {
+            "en": (
+                "Maintenance cancelled: {{ maintenance_title }}",
+                "Hello {{ customer_name }},\n\nThe work on {{ affected_systems }} planned for {{ window_start }} "
+                "will not take place. Nothing changes for you. If it is planned again, we will tell you ahead.\n\n"
+                "{{ recipient_note }}\n",
+            ),
+            "es": (
+                "Mantenimiento cancelado: {{ maintenance_title }}",
+                "Hola {{ customer_name }}:\n\nLos trabajos en {{ affected_systems }} previstos para el "
+                "{{ window_start }} no se harán. No cambia nada para usted; si se vuelven a programar, le "
+                "avisaremos con antelación.\n\n{{ recipient_note }}\n",
+            ),
+            "fr": (
+                "Maintenance annulée : {{ maintenance_title }}",
+                "Bonjour {{ customer_name }},\n\nL'intervention sur {{ affected_systems }} prévue le "
+                "{{ window_start }} n'aura pas lieu. Rien ne change pour vous ; si elle est reprogrammée, nous "
+                "vous préviendrons à l'avance.\n\n{{ recipient_note }}\n",
+            ),
+            "de": (
+                "Wartung abgesagt: {{ maintenance_title }}",
+                "Hallo {{ customer_name }},\n\ndie für {{ window_start }} geplanten Arbeiten an "
+                "{{ affected_systems }} finden nicht statt. Für Sie ändert sich nichts; bei einem neuen Termin "
+                "informieren wir Sie rechtzeitig.\n\n{{ recipient_note }}\n",
+            ),
+            "pt": (
+                "Manutenção cancelada: {{ maintenance_title }}",
+                "Olá {{ customer_name }},\n\nOs trabalhos em {{ affected_systems }} previstos para "
+                "{{ window_start }} não vão acontecer. Nada muda para si; se forem reagendados, avisaremos "
+                "com antecedência.\n\n{{ recipient_note }}\n",
+            ),
+            "zh-hans": (
+                "维护已取消：{{ maintenance_title }}",
+                "{{ customer_name }}，您好：\n\n原定于 {{ window_start }} 进行的 {{ affected_systems }} 维护已取消，"
+                "您无需做任何准备。如重新安排，我们会提前通知您。\n\n{{ recipient_note }}\n",
+            ),
+            "ja": (
+                "メンテナンス中止：{{ maintenance_title }}",
+                "{{ customer_name }} 様\n\n{{ window_start }} に予定していた {{ affected_systems }} のメンテナンスは"
+                "中止となりました。お客様側での対応は不要です。再度予定する際は事前にお知らせします。\n\n"
+                "{{ recipient_note }}\n",
+            ),
+        },
+    ),
+    "routine-weekly-update": (
+        "routine_notice",
+        "Routine: weekly update",
+        {
+            "en": (
+                "Your weekly update · {{ period_label }}",
+                "Hello {{ customer_name }},\n\n{{ routine_message }}\n\nLast week: {{ incident_count }} incident(s) "
+                "on our status page. Planned maintenance in the next 30 days: {{ maintenance_count }}.\n"
+                "Details: {{ status_page_url }}\n",
+            ),
+            "es": (
+                "Su resumen semanal · {{ period_label }}",
+                "Hola {{ customer_name }}:\n\n{{ routine_message }}\n\nLa semana pasada: {{ incident_count }} "
+                "incidencia(s) en nuestra página de estado. Mantenimientos previstos en 30 días: "
+                "{{ maintenance_count }}.\nDetalles: {{ status_page_url }}\n",
+            ),
+        },
+    ),
+    "routine-monthly-report": (
+        "routine_notice",
+        "Routine: monthly performance report",
+        {
+            "en": (
+                "Monthly service report · {{ period_label }} · {{ organization }}",
+                "Hello {{ customer_name }},\n\nHere is how our service did for {{ organization }} last month.\n\n"
+                "Public incidents: {{ incident_count }}\nPlanned maintenance ahead: {{ maintenance_count }}\n\n"
+                "{{ routine_message }}\n\nHistory of the last 90 days: {{ status_page_url }}\n",
+            ),
+        },
+    ),
+}
+TEMPLATES.update(MAINTENANCE_TEMPLATES)

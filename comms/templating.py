@@ -243,3 +243,28 @@ TemplateKind.VOCABULARY["internal_alert"] = {
     **INCIDENT_DEADLINE,
     "incident_url": INCIDENT_NOTICE["incident_url"],
 }
+
+
+# --- maintenance windows and routine notices -------------------------------------------------------
+# Added by the incidents issue's scheduled notices; one block so it merges on its own.
+MAINTENANCE_NOTICE = {
+    "maintenance_description": (_("What the work is"), "We move the reporting database to faster disks."),
+    "expected_impact": (_("What customers may notice"), "Reports load slowly for up to ten minutes"),
+    "previous_start": (_("When the window was to start before it was moved"), "Friday 02:00 UTC"),
+    "status_page_url": INCIDENT["status_page_url"],
+    "recipient_note": (
+        _("Why this person receives the message (and, for subscribers, how to stop)"),
+        "You receive this as a contact of Acme.",
+    ),
+}
+TemplateKind.VOCABULARY["maintenance_notice"] = {**TemplateKind.VOCABULARY["maintenance_notice"], **MAINTENANCE_NOTICE}
+ROUTINE = {
+    "routine_name": (_("The routine notice's name"), "Weekly update"),
+    "routine_message": (_("The text the admin wrote for this routine notice"), "Exports are now twice as fast."),
+    "period_label": (_("The period this notice covers"), "week of 2 March 2026"),
+    "incident_count": (_("Public incidents declared in the previous period"), "1"),
+    "maintenance_count": (_("Maintenance windows coming in the next 30 days"), "2"),
+    "status_page_url": INCIDENT["status_page_url"],
+}
+TemplateKind.CHOICES.append(("routine_notice", _("Routine notice (weekly update, monthly report)")))
+TemplateKind.VOCABULARY["routine_notice"] = {**COMMON, **ROUTINE}

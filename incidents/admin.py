@@ -1,5 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
+from . import maintenance, routines
 from .models import (
     CadenceDeadline,
     CadenceMiss,
@@ -7,11 +9,18 @@ from .models import (
     Component,
     ComponentGroup,
     CrisisPolicy,
+    FollowUpTask,
     Incident,
     IncidentComponent,
     IncidentEvent,
     IncidentTicketLink,
     IncidentUpdate,
+    MaintenanceEvent,
+    MaintenanceStatus,
+    MaintenanceWindow,
+    PostIncidentReview,
+    RoutineNotice,
+    RoutineRun,
     StatusSubscription,
 )
 
@@ -118,6 +127,108 @@ class StatusSubscriptionAdmin(admin.ModelAdmin):
     filter_horizontal = ["components"]
     # Confirmation and unsubscribe happen only through the subscriber's own links.
     readonly_fields = ["email", "language", "created_at", "confirm_expires_at", "confirmed_at", "unsubscribed_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+class MaintenanceEventInline(admin.TabularInline):
+    model = MaintenanceEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ("kind", "actor", "data", "created_at")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MaintenanceWindow)
+class MaintenanceWindowAdmin(admin.ModelAdmin):
+    # Scheduling and rescheduling go through the agent pages (services send the notices); here windows are
+    # read, their words corrected, and cancelled by an action calling the same service.
+    list_display = ("title", "status", "starts_at", "ends_at", "revision", "all_organizations")
+    list_filter = ("status",)
+    search_fields = ("title",)
+    readonly_fields = (
+        "starts_at",
+        "ends_at",
+        "status",
+        "revision",
+        "week_notice_at",
+        "soon_notice_at",
+        "started_at",
+        "completed_at",
+        "cancelled_at",
+        "created_by",
+        "created_at",
+    )
+    filter_horizontal = ("components", "organizations")
+    inlines = [MaintenanceEventInline]
+    actions = ["cancel_windows"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Cancel the chosen windows (and notify those already told)"))
+    def cancel_windows(self, request, queryset):
+        done = 0
+        for window in queryset.filter(status=MaintenanceStatus.SCHEDULED):
+            maintenance.cancel_maintenance(request.user, window)
+            done += 1
+        self.message_user(request, _("%(n)d windows cancelled.") % {"n": done}, messages.SUCCESS)
+
+
+class RoutineRunInline(admin.TabularInline):
+    model = RoutineRun
+    extra = 0
+    can_delete = False
+    readonly_fields = ("period", "due_at", "ran_at", "recipients", "messages", "key_prefix")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RoutineNotice)
+class RoutineNoticeAdmin(admin.ModelAdmin):
+    list_display = ("name", "is_active", "frequency", "send_time", "time_zone", "next_run_at", "template")
+    list_filter = ("is_active", "frequency")
+    list_select_related = ("template",)
+    search_fields = ("name",)
+    filter_horizontal = ("tiers", "organizations")
+    readonly_fields = ("next_run_at",)
+    inlines = [RoutineRunInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The schedule may have changed: the next run follows from it, counted from now.
+        routines.schedule_routine(form.instance)
+
+
+@admin.register(RoutineRun)
+class RoutineRunAdmin(admin.ModelAdmin):
+    list_display = ("routine", "period", "due_at", "ran_at", "recipients", "messages", "key_prefix")
+    list_filter = ("routine",)
+    list_select_related = ("routine",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class FollowUpTaskInline(admin.TabularInline):
+    model = FollowUpTask
+    extra = 0
+    raw_id_fields = ("owner",)
+
+
+@admin.register(PostIncidentReview)
+class PostIncidentReviewAdmin(admin.ModelAdmin):
+    list_display = ("incident", "completed_at", "completed_by", "updated_at")
+    list_select_related = ("incident", "completed_by")
+    readonly_fields = ("incident", "completed_at", "completed_by")
+    inlines = [FollowUpTaskInline]
 
     def has_add_permission(self, request):
         return False

@@ -15,7 +15,10 @@ def incidents(request):
     if user is None or not user.is_authenticated:
         return {}
     if user.is_customer:
-        return {"incident_banners": cache(lambda: banners_for(user))}
+        return {
+            "incident_banners": cache(lambda: banners_for(user)),
+            "maintenance_banners": cache(lambda: maintenance_for(user)),
+        }
     if user.is_agent:
         return {
             "incident_declare_url": reverse("incidents:incident-create"),
@@ -35,6 +38,17 @@ def banners_for(user):
         .order_by("-declared_at")
         .only("pk", "title", "severity", "status", "next_update_due", "is_public")[:5]
     )
+
+
+def maintenance_for(user):
+    """Maintenance in progress or coming up that notifies the customer's own organization."""
+    from django.utils import timezone
+
+    from .status_views import upcoming_maintenance
+
+    if not user.organization_id:
+        return []
+    return upcoming_maintenance(timezone.now(), organization_id=user.organization_id)
 
 
 def _ticket_incidents(request):

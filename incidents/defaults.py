@@ -38,3 +38,11 @@ def install_cadence_defaults():
         )
         created += made
     return created
+
+
+# Maintenance notices (seed 000's proactive schedule): a reminder a week before and a warning two hours before;
+# the start and the completion are announced when the sweep switches the components.
+MAINTENANCE_WEEK_BEFORE_HOURS = 7 * 24
+MAINTENANCE_SOON_BEFORE_HOURS = 2
+# Upcoming windows further ahead than this are not yet listed on the status page and the portal.
+MAINTENANCE_SHOWN_DAYS_AHEAD = 30

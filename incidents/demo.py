@@ -61,3 +61,42 @@ def seed_incidents():
             business_impact="feature",
             message="Some payments take up to a minute to confirm. We are investigating.",
         )
+    seed_scheduled_notices(manager, now)
+
+
+MAINTENANCE_TITLE = "Reporting database upgrade"
+ROUTINE_NAME = "Weekly update to every customer"
+
+
+def seed_scheduled_notices(manager, now):
+    """An upcoming maintenance window on Invoices and a weekly routine update (both once)."""
+    from datetime import time
+
+    from comms.models import MessageTemplate
+
+    from . import maintenance, routines
+    from .models import MaintenanceWindow, RoutineNotice
+
+    if not MaintenanceWindow.objects.filter(title=MAINTENANCE_TITLE).exists():
+        start = (now + timedelta(days=5)).replace(hour=2, minute=0, second=0, microsecond=0)
+        maintenance.schedule_maintenance(
+            manager,
+            title=MAINTENANCE_TITLE,
+            starts_at=start,
+            ends_at=start + timedelta(hours=2),
+            components=[Component.objects.get(name="Invoices")],
+            expected_impact="Invoice downloads may pause for a few minutes",
+            description="We move the reporting database to faster storage.",
+        )
+    template = MessageTemplate.objects.filter(slug="routine-weekly-update").first()
+    if template is not None and not RoutineNotice.objects.filter(name=ROUTINE_NAME).exists():
+        routine = RoutineNotice.objects.create(
+            name=ROUTINE_NAME,
+            template=template,
+            frequency="weekly",
+            weekday=0,
+            send_time=time(9, 0),
+            time_zone="Europe/Madrid",
+            message="This week: faster exports and a new status page feed.",
+        )
+        routines.schedule_routine(routine, now=now)

@@ -121,3 +121,76 @@ class SubscribeForm(forms.Form):
         if data.get("scope") == "chosen" and not data.get("components"):
             self.add_error("components", forms.ValidationError(_("Choose at least one component."), code="none"))
         return data
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+class WindowTimesForm(forms.Form):
+    starts_at = forms.DateTimeField(label=_("Starts"), widget=LocalDateTimeInput)
+    ends_at = forms.DateTimeField(label=_("Ends"), widget=LocalDateTimeInput)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+            self.add_error("ends_at", forms.ValidationError(_("The window must end after it starts."), code="order"))
+        return data
+
+
+class MaintenanceForm(WindowTimesForm):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=5000
+    )
+    expected_impact = forms.CharField(
+        label=_("Expected impact"), max_length=300, required=False, help_text=_("What customers may notice.")
+    )
+    components = forms.ModelMultipleChoiceField(
+        label=_("Affected components"),
+        queryset=Component.objects.select_related("group"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    all_organizations = forms.BooleanField(label=_("Notify every organization"), required=False, initial=True)
+    organizations = forms.ModelMultipleChoiceField(
+        label=_("Or only these organizations"),
+        queryset=Organization.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    field_order = ["title", "starts_at", "ends_at", "components", "expected_impact", "description"]
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("all_organizations") and not data.get("organizations"):
+            raise forms.ValidationError(
+                _("Choose the organizations to notify, or every organization."), code="no_audience"
+            )
+        return data
+
+
+class SeverityForm(forms.Form):
+    severity = forms.TypedChoiceField(label=_("Severity"), choices=Severity.choices, coerce=int)
+    crisis_level = forms.TypedChoiceField(
+        label=_("Crisis level"),
+        choices=[("", _("No crisis")), *CrisisLevel.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+
+
+class ReviewForm(forms.Form):
+    summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    root_cause = forms.CharField(label=_("Root cause"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    actions_taken = forms.CharField(label=_("Actions taken"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    lessons = forms.CharField(label=_("Lessons learned"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class FollowUpTaskForm(forms.Form):
+    title = forms.CharField(label=_("Task"), max_length=200)
+    owner = StaffChoiceField(label=_("Owner"), queryset=User.objects.agents().order_by("username"))
+    due_on = forms.DateField(label=_("Due"), widget=forms.DateInput(attrs={"type": "date"}))

@@ -244,6 +244,20 @@ class Incident(models.Model):
     terms = models.JSONField(default=dict, blank=True, editable=False)
     resolution = models.TextField(_("resolution"), blank=True)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    # Closed after resolution (a P1 or P2 only with a completed review): nothing more is expected of it.
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Set while every affected component is under this maintenance: customers are not notified automatically.
+    notices_held_by = models.ForeignKey(
+        "MaintenanceWindow",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="held_incidents",
+        verbose_name=_("customer notices held back by"),
+    )
 
     objects = IncidentQuerySet.as_manager()
 
@@ -323,6 +337,8 @@ class IncidentUpdate(models.Model):
     is_public = models.BooleanField(_("public"), default=True)
     is_first_notice = models.BooleanField(default=False, editable=False)
     is_follow_up = models.BooleanField(default=False, editable=False)
+    # Posted while the incident's notices were held back by maintenance: customers were not sent it.
+    held_back = models.BooleanField(default=False, editable=False)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="incident_updates", verbose_name=_("author")
     )
@@ -357,6 +373,11 @@ class EventKind(models.TextChoices):
     CADENCE_WARNING = "cadence_warning", _("Deadline close")
     CADENCE_MISS = "cadence_miss", _("Deadline missed")
     RESOLVED = "resolved", _("Incident resolved")
+    NOTICES_HELD = "notices_held", _("Customer notices held back")
+    NOTICES_RELEASED = "notices_released", _("Customer notices resumed")
+    SEVERITY_CHANGED = "severity_changed", _("Severity or crisis level changed")
+    REVIEW_COMPLETED = "review_completed", _("Post-incident review completed")
+    CLOSED = "closed", _("Incident closed")
 
 
 class IncidentEvent(models.Model):
@@ -560,3 +581,280 @@ class StatusSubscription(models.Model):
     @property
     def is_active(self):
         return self.confirmed_at is not None and self.unsubscribed_at is None
+
+
+# --- maintenance windows --------------------------------------------------------------------
+
+
+class MaintenanceStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class MaintenanceStage(models.TextChoices):
+    """The notices of a window, each sent once per recipient and revision."""
+
+    WEEK = "week", _("A week before")
+    SOON = "soon", _("Two hours before")
+    STARTED = "started", _("At the start")
+    COMPLETED = "completed", _("At completion")
+    RESCHEDULED = "rescheduled", _("Rescheduled")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class MaintenanceWindowQuerySet(models.QuerySet):
+    def upcoming_or_active(self, now):
+        """Scheduled windows still ahead and windows in progress, soonest first."""
+        return self.filter(
+            status__in=[MaintenanceStatus.SCHEDULED, MaintenanceStatus.IN_PROGRESS], ends_at__gt=now
+        ).order_by("starts_at", "pk")
+
+    def in_progress(self):
+        return self.filter(status=MaintenanceStatus.IN_PROGRESS)
+
+    def affecting_organization(self, organization_id):
+        return self.filter(Q(all_organizations=True) | Q(organizations__id=organization_id)).distinct()
+
+    def with_list_columns(self):
+        return self.select_related("created_by").prefetch_related("components")
+
+
+class MaintenanceWindow(models.Model):
+    """Planned work on some components, announced ahead, switched on and off by the maintenance sweep.
+
+    `revision` grows with every reschedule; notice keys carry it, so the
+    reminders of a new time go out again while those of one time never
+    repeat. The `*_notice_at` stamps are written by the conditional UPDATE
+    that claims a stage, in the transaction that writes its notices.
+    """
+
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    expected_impact = models.CharField(_("expected impact"), max_length=300, blank=True)
+    components = models.ManyToManyField(
+        Component, related_name="maintenance_windows", verbose_name=_("affected components")
+    )
+    all_organizations = models.BooleanField(_("notify every organization"), default=True)
+    organizations = models.ManyToManyField(
+        "helpdesk.Organization", blank=True, related_name="maintenance_windows", verbose_name=_("organizations")
+    )
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=MaintenanceStatus.choices, default=MaintenanceStatus.SCHEDULED
+    )
+    revision = models.PositiveIntegerField(_("revision"), default=1, editable=False)
+    week_notice_at = models.DateTimeField(null=True, blank=True, editable=False)
+    soon_notice_at = models.DateTimeField(null=True, blank=True, editable=False)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True, editable=False)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True, editable=False)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True, editable=False)
+    claim_token = models.CharField(max_length=32, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    objects = MaintenanceWindowQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        verbose_name = _("maintenance window")
+        verbose_name_plural = _("maintenance windows")
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="maintenance_ends_after_start"),
+        ]
+        indexes = [models.Index(fields=["status", "starts_at"], name="maintenance_status_start")]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("incidents:maintenance-detail", args=[self.pk])
+
+    @property
+    def is_changeable(self):
+        return self.status == MaintenanceStatus.SCHEDULED
+
+    @property
+    def anyone_told(self):
+        """Whether a notice of this window has gone out, so a change must be announced."""
+        return bool(self.week_notice_at or self.soon_notice_at or self.started_at)
+
+
+class MaintenanceEvent(models.Model):
+    """The log of a maintenance window: scheduled, rescheduled, cancelled, started, completed, notices."""
+
+    window = models.ForeignKey(MaintenanceWindow, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=20)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("maintenance event")
+        verbose_name_plural = _("maintenance events")
+
+    def __str__(self):
+        return f"{self.window_id} {self.kind}"
+
+    @property
+    def kind_label(self):
+        return MAINTENANCE_EVENT_LABELS.get(self.kind, self.kind)
+
+
+MAINTENANCE_EVENT_LABELS = {
+    "scheduled": _("Scheduled"),
+    "rescheduled": _("Rescheduled"),
+    "cancelled": _("Cancelled"),
+    "started": _("Started: components under maintenance"),
+    "completed": _("Completed: components back"),
+    "finished_early": _("Finished early"),
+    "notice_week": _("Reminder sent (a week before)"),
+    "notice_soon": _("Warning sent (two hours before)"),
+}
+
+
+# --- routine notices ------------------------------------------------------------------------
+
+
+class RoutineFrequency(models.TextChoices):
+    WEEKLY = "weekly", _("Weekly")
+    MONTHLY = "monthly", _("Monthly")
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class RoutineNoticeQuerySet(models.QuerySet):
+    def due(self, now):
+        return self.filter(is_active=True, next_run_at__lte=now)
+
+
+class RoutineNotice(models.Model):
+    """A recurring broadcast to an audience of customers: weekly on a weekday or monthly on a day, at a local time.
+
+    The audience narrows by each list that is filled (tiers, organizations,
+    languages); an empty list does not narrow. `next_run_at` is the next
+    occurrence in UTC, kept up to date by the service, so the sweep selects
+    the due ones in SQL.
+    """
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    template = models.ForeignKey(
+        "comms.MessageTemplate", on_delete=models.PROTECT, related_name="+", verbose_name=_("template")
+    )
+    message = models.TextField(
+        _("message"), blank=True, help_text=_("Placed where the template says {{ routine_message }}.")
+    )
+    tiers = models.ManyToManyField("helpdesk.ServiceTier", blank=True, related_name="+", verbose_name=_("tiers"))
+    organizations = models.ManyToManyField(
+        "helpdesk.Organization", blank=True, related_name="+", verbose_name=_("organizations")
+    )
+    languages = models.JSONField(_("languages"), default=list, blank=True, help_text=_("Language codes; empty: all."))
+    frequency = models.CharField(_("frequency"), max_length=8, choices=RoutineFrequency.choices)
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices, default=Weekday.MONDAY)
+    day_of_month = models.PositiveSmallIntegerField(
+        _("day of the month"), default=1, help_text=_("1 to 28, so that every month has it.")
+    )
+    send_time = models.TimeField(_("time of day"))
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    next_run_at = models.DateTimeField(_("next run"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = RoutineNoticeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("routine notice")
+        verbose_name_plural = _("routine notices")
+        constraints = [
+            models.CheckConstraint(condition=Q(day_of_month__gte=1, day_of_month__lte=28), name="routine_day_range"),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="routine_weekday_range"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class RoutineRun(models.Model):
+    """One send-out of a routine notice for one period; the unique period is the last guard against a repeat."""
+
+    routine = models.ForeignKey(RoutineNotice, on_delete=models.CASCADE, related_name="runs")
+    period = models.CharField(_("period"), max_length=16)
+    due_at = models.DateTimeField(_("due"))
+    ran_at = models.DateTimeField(_("ran"))
+    recipients = models.PositiveIntegerField(_("recipients"), default=0)
+    messages = models.PositiveIntegerField(_("messages"), default=0)
+    key_prefix = models.CharField(_("outbox key prefix"), max_length=120)
+
+    class Meta:
+        ordering = ["-ran_at", "-pk"]
+        verbose_name = _("routine run")
+        verbose_name_plural = _("routine runs")
+        constraints = [models.UniqueConstraint(fields=["routine", "period"], name="routine_run_once_per_period")]
+
+    def __str__(self):
+        return f"{self.routine_id} {self.period}"
+
+
+# --- post-incident review -------------------------------------------------------------------
+
+
+class PostIncidentReview(models.Model):
+    """What happened and what we change: written after resolution, required to close a P1 or P2."""
+
+    incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="review")
+    summary = models.TextField(_("summary"), blank=True)
+    root_cause = models.TextField(_("root cause"), blank=True)
+    actions_taken = models.TextField(_("actions taken"), blank=True)
+    lessons = models.TextField(_("lessons learned"), blank=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("post-incident review")
+        verbose_name_plural = _("post-incident reviews")
+
+    def __str__(self):
+        return f"{self.incident_id} review"
+
+
+class FollowUpTask(models.Model):
+    """An action the review commits to, with an owner and a due date."""
+
+    review = models.ForeignKey(PostIncidentReview, on_delete=models.CASCADE, related_name="tasks")
+    title = models.CharField(_("task"), max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="incident_tasks", verbose_name=_("owner")
+    )
+    due_on = models.DateField(_("due"))
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        verbose_name = _("follow-up task")
+        verbose_name_plural = _("follow-up tasks")
+
+    def __str__(self):
+        return self.title

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from comms.defaults import TEMPLATES as DEFAULT_TEMPLATES
+from comms.defaults import default_template
 from comms.models import MessageTemplate, OutboundChannel
 from comms.services import SHORT_CHANNELS, build_message, channel_key, choose_channels, deliverable_channels
 from comms.templating import render, render_subject
@@ -55,12 +55,8 @@ def template_for(slug):
     template = MessageTemplate.objects.filter(slug=slug, is_active=True).first()
     if template is not None:
         return template
-    kind, name, texts = DEFAULT_TEMPLATES[slug]
-    fields = {}
-    for language, (subject, body) in texts.items():
-        fields[f"subject_{language}"] = subject
-        fields[f"body_{language}"] = body
-    return MessageTemplate(kind=kind, name=name, slug=slug, **fields)
+    # The built-in texts (modeltranslation's field names spell zh-hans as zh_hans).
+    return default_template(slug)
 
 
 class Texts:
@@ -258,11 +254,10 @@ def send_update_notices(update_id, *, now=None):
             .get(pk=update.incident_id)
         )
         values = incident_values(incident, update)
-        rows = (
-            _customer_rows(incident, update, values, now)
-            + _executive_rows(incident, update, values, now)
-            + subscriber_rows(incident, update, values, now)
-        )
+        rows = _executive_rows(incident, update, values, now)
+        # Held back during maintenance (see services.declare_incident): customers and subscribers wait.
+        if not update.held_back:
+            rows = _customer_rows(incident, update, values, now) + rows + subscriber_rows(incident, update, values, now)
         insert_ignoring_existing(rows)
         IncidentUpdate.objects.filter(pk=update.pk).update(notices_sent_at=now, notices_count=len(rows))
         transaction.on_commit(_wake_delivery)

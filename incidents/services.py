@@ -19,6 +19,7 @@ from helpdesk import services as ticket_services
 from helpdesk.models import OPEN_STATUSES, Status, Ticket
 from helpdesk.text import render_markdown
 
+from .maintenance import covering_window
 from .models import (
     OPEN_INCIDENT_STATUSES,
     CadenceDeadline,
@@ -35,6 +36,7 @@ from .models import (
     IncidentTicketLink,
     IncidentUpdate,
     LinkState,
+    MaintenanceWindow,
 )
 
 logger = logging.getLogger(__name__)
@@ -178,15 +180,16 @@ def declare_incident(
         incident.save()
         if organizations and not all_organizations:
             incident.organizations.set(organizations)
+        # Every affected component already under maintenance: customers were told about the work, so a
+        # problem inside it is not broadcast on its own. The commander sees why and may notify anyway.
+        holder = covering_window([c.pk for c in components or {}])
         for component, status in (components or {}).items():
             IncidentComponent.objects.create(incident=incident, component=component, status=status)
             Component.objects.filter(pk=component.pk).update(status=status, status_changed_at=now)
-        CadenceDeadline.objects.bulk_create(
-            [
-                _deadline(incident, DeadlineKind.FIRST_NOTICE, now, incident.terms["first_notice"]),
-                _deadline(incident, DeadlineKind.RESOLUTION, now, incident.terms["resolution"]),
-            ]
-        )
+        deadlines = [_deadline(incident, DeadlineKind.RESOLUTION, now, incident.terms["resolution"])]
+        if holder is None:
+            deadlines.append(_deadline(incident, DeadlineKind.FIRST_NOTICE, now, incident.terms["first_notice"]))
+        CadenceDeadline.objects.bulk_create(deadlines)
         _record(
             incident,
             actor,
@@ -194,6 +197,16 @@ def declare_incident(
             at=now,
             data={"severity": severity, "crisis_level": crisis_level, "public": is_public},
         )
+        if holder is not None:
+            incident.notices_held_by = holder
+            incident.save(update_fields=["notices_held_by"])
+            _record(
+                incident,
+                actor,
+                EventKind.NOTICES_HELD,
+                at=now,
+                data={"maintenance": holder.pk, "title": holder.title, "until": holder.ends_at.isoformat()},
+            )
         if ticket is not None:
             link_ticket(actor, incident, ticket, now=now)
         refresh_due_times([incident.pk])
@@ -225,16 +238,20 @@ def post_update(actor, incident, *, body, status=None, public=True, now=None):
         status = status or incident.status
         if incident.status == IncidentStatus.RESOLVED and status != IncidentStatus.RESOLVED:
             raise IncidentError(_("This incident is resolved; declare a new one if the problem is back."))
+        if incident.closed_at is not None:
+            raise IncidentError(_("This incident is closed."))
         resolving = status == IncidentStatus.RESOLVED and incident.status != IncidentStatus.RESOLVED
-        follow_up = public and not resolving and incident.status == IncidentStatus.RESOLVED
+        held = incident.notices_held_by_id is not None
+        follow_up = public and not held and not resolving and incident.status == IncidentStatus.RESOLVED
         update = IncidentUpdate.objects.create(
             incident=incident,
             status=status,
             body=body,
             body_html=render_markdown(body),
             is_public=public,
-            is_first_notice=public and incident.first_notice_at is None,
+            is_first_notice=public and not held and incident.first_notice_at is None,
             is_follow_up=follow_up,
+            held_back=public and held,
             author=actor,
             created_at=now,
         )
@@ -245,6 +262,7 @@ def post_update(actor, incident, *, body, status=None, public=True, now=None):
         if public:
             incident.last_update_at = now
             fields.append("last_update_at")
+        if public and not held:
             if update.is_first_notice:
                 incident.first_notice_at = now
                 fields.append("first_notice_at")
@@ -275,13 +293,18 @@ def _resolve(actor, incident, update, now):
     incident.resolution = update.body
     _close_deadlines(incident, [DeadlineKind.RESOLUTION], now)
     _close_deadlines(incident, [DeadlineKind.FIRST_NOTICE, DeadlineKind.UPDATE], now, met=False)
-    follow = _deadline(incident, DeadlineKind.FOLLOW_UP, now, incident.terms["follow_up"])
-    follow.save()
-    # Components go back to operational unless another open incident still holds them.
+    # Customers never told of an incident held back by maintenance are owed no follow-up either.
+    if incident.notices_held_by_id is None:
+        _deadline(incident, DeadlineKind.FOLLOW_UP, now, incident.terms["follow_up"]).save()
+    # Components go back to operational unless another open incident still holds them, or back to
+    # maintenance when a window in progress covers them.
     held = IncidentComponent.objects.filter(incident__status__in=OPEN_INCIDENT_STATUSES).exclude(incident=incident)
-    Component.objects.filter(pk__in=IncidentComponent.objects.filter(incident=incident).values("component")).exclude(
-        pk__in=held.values("component")
-    ).update(status=ComponentStatus.OPERATIONAL, status_changed_at=now)
+    mine = Component.objects.filter(
+        pk__in=IncidentComponent.objects.filter(incident=incident).values("component")
+    ).exclude(pk__in=held.values("component"))
+    maintained = MaintenanceWindow.objects.in_progress().values("components")
+    mine.exclude(pk__in=maintained).update(status=ComponentStatus.OPERATIONAL, status_changed_at=now)
+    mine.filter(pk__in=maintained).update(status=ComponentStatus.MAINTENANCE, status_changed_at=now)
     _record(incident, actor, EventKind.RESOLVED, at=now, update=None, data={"update": update.pk})
 
 
@@ -390,3 +413,102 @@ def offer_ticket(ticket, *, now=None):
                 _record(incident, None, EventKind.TICKET_OFFERED, at=now, data={"ticket": ticket.ref, "reason": reason})
                 offers.append(link)
     return offers
+
+
+# --- maintenance hold, severity changes, closing ---------------------------------------------------
+
+
+def release_notices(actor, incident, *, now=None):
+    """Customer notices of an incident held back by maintenance go out again from now on.
+
+    Called by the commander ("notify customers now") or by the maintenance
+    sweep when the window ends. The cadence starts here: the first notice
+    (or the next update, if customers already heard) is due one interval
+    from now. The updates posted while held are not re-sent: the next public
+    update tells the story. Returns False when nothing was held.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        released = Incident.objects.filter(pk=incident.pk, notices_held_by__isnull=False).update(
+            notices_held_by=None, updated_at=now
+        )
+        if not released:
+            return False
+        incident.refresh_from_db()
+        if incident.is_open:
+            if incident.first_notice_at is None:
+                _deadline(incident, DeadlineKind.FIRST_NOTICE, now, incident.terms["first_notice"]).save()
+            else:
+                next_update_deadline(incident, now).save()
+            refresh_due_times([incident.pk])
+        _record(incident, actor, EventKind.NOTICES_RELEASED, at=now, data={"by_sweep": actor is None})
+    return True
+
+
+def change_severity(actor, incident, *, severity, crisis_level=None, now=None):
+    """A new severity or crisis level: the cadence terms are recomputed and the open deadlines moved.
+
+    Each pending deadline keeps its start and takes the new interval
+    (first notice and update from the new terms; resolution and follow-up
+    likewise), so a P3 raised to P1 owes its next update within the P1's
+    interval from the last one. A deadline already past under the new terms
+    is missed by the next sweep, as it would have been.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        if not incident.is_open:
+            raise IncidentError(_("Only an open incident can change severity."))
+        before = (incident.severity, incident.crisis_level)
+        if before == (severity, crisis_level or None):
+            return incident
+        old_terms = incident.terms
+        incident.severity, incident.crisis_level = severity, crisis_level or None
+        incident.terms = cadence_terms(severity, crisis_level)
+        incident.updated_at = now
+        incident.save(update_fields=["severity", "crisis_level", "terms", "updated_at"])
+        for deadline in CadenceDeadline.objects.pending().filter(incident=incident):
+            start = deadline.due_at - timedelta(minutes=old_terms[deadline.kind])
+            fresh = _deadline(incident, deadline.kind, start, incident.terms[deadline.kind])
+            CadenceDeadline.objects.filter(pk=deadline.pk).update(
+                due_at=fresh.due_at, warn_at=fresh.warn_at, warned_at=None
+            )
+        refresh_due_times([incident.pk])
+        _record(
+            incident,
+            actor,
+            EventKind.SEVERITY_CHANGED,
+            at=now,
+            data={
+                "from": {"severity": before[0], "crisis_level": before[1]},
+                "to": {"severity": severity, "crisis_level": crisis_level or None},
+            },
+        )
+    return incident
+
+
+REVIEW_REQUIRED_UP_TO = 2  # P1 and P2 need a completed post-incident review before closing
+
+
+def close_incident(actor, incident, *, now=None):
+    """Close a resolved incident; a P1 or P2 only once its post-incident review is completed."""
+    from .models import PostIncidentReview
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        if incident.closed_at is not None:
+            return incident
+        if incident.status != IncidentStatus.RESOLVED:
+            raise IncidentError(_("Resolve the incident before closing it."))
+        if incident.severity <= REVIEW_REQUIRED_UP_TO:
+            review = PostIncidentReview.objects.filter(incident=incident).first()
+            if review is None or review.completed_at is None:
+                raise IncidentError(
+                    _("A %(severity)s incident can be closed only after its post-incident review is completed.")
+                    % {"severity": incident.severity_code}
+                )
+        incident.closed_at, incident.closed_by, incident.updated_at = now, actor, now
+        incident.save(update_fields=["closed_at", "closed_by", "updated_at"])
+        _record(incident, actor, EventKind.CLOSED, at=now)
+    return incident

@@ -20,8 +20,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from . import subscriptions
+from .defaults import MAINTENANCE_SHOWN_DAYS_AHEAD
 from .forms import SubscribeForm
-from .models import STATUS_WEIGHT, Component, ComponentStatus, Incident, IncidentStatus, IncidentUpdate
+from .models import (
+    STATUS_WEIGHT,
+    Component,
+    ComponentStatus,
+    Incident,
+    IncidentStatus,
+    IncidentUpdate,
+    MaintenanceStatus,
+    MaintenanceWindow,
+)
 
 HISTORY_DAYS = 90
 RECENT_INCIDENTS = 10
@@ -44,6 +54,7 @@ def snapshot(now=None):
         )
     )
     history, recent = past_incidents(now)
+    maintenance = upcoming_maintenance(now)
     worst = max((STATUS_WEIGHT[c.status] for cs in groups.values() for c in cs), default=0)
     return {
         "now": now,
@@ -51,9 +62,34 @@ def snapshot(now=None):
         "active": active,
         "history": history,
         "recent": recent,
+        "maintenance": maintenance,
         "all_operational": worst == 0 and not active,
         "overall": next(s for s, w in STATUS_WEIGHT.items() if w == worst),
     }
+
+
+def upcoming_maintenance(now, organization_id=None):
+    """Windows in progress and those starting within the shown horizon, each with its component names.
+
+    One query: a row per window and component, folded here (a prefetch would be a second one).
+    """
+    windows = MaintenanceWindow.objects.upcoming_or_active(now).filter(
+        starts_at__lte=now + timedelta(days=MAINTENANCE_SHOWN_DAYS_AHEAD)
+    )
+    if organization_id is not None:
+        windows = windows.affecting_organization(organization_id)
+    rows = windows.values(
+        "pk", "title", "description", "expected_impact", "starts_at", "ends_at", "status", "components__name"
+    ).order_by("starts_at", "pk", "components__ordering", "components__name")
+    found = OrderedDict()
+    for row in rows:
+        name = row.pop("components__name")
+        window = found.setdefault(row["pk"], {**row, "components": [], "anchor": f"maintenance-{row['pk']}"})
+        if name:
+            window["components"].append(name)
+    for window in found.values():
+        window["in_progress"] = window["status"] == MaintenanceStatus.IN_PROGRESS
+    return list(found.values())
 
 
 def past_incidents(now):
@@ -209,6 +245,18 @@ def summary(request):
                 ],
             }
             for incident in data["active"]
+        ],
+        "maintenance": [
+            {
+                "id": window["anchor"],
+                "title": window["title"],
+                "status": window["status"],
+                "starts_at": window["starts_at"].isoformat(),
+                "ends_at": window["ends_at"].isoformat(),
+                "expected_impact": window["expected_impact"],
+                "components": window["components"],
+            }
+            for window in data["maintenance"]
         ],
         "history": [
             {

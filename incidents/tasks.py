@@ -13,3 +13,17 @@ def send_update_notices(update_id):
     from .notices import send_update_notices as send
 
     return send(update_id)
+
+
+def sweep_maintenance():
+    """Schedule target: every minute, maintenance reminders, starts and completions, each once."""
+    from .maintenance import sweep_maintenance as sweep
+
+    return sweep()
+
+
+def send_routine_notices():
+    """Schedule target: every minute, the routine notices that are due, once per period each."""
+    from .routines import send_due_routines
+
+    return send_due_routines()

@@ -16,7 +16,7 @@ from django_htmx.http import trigger_client_event
 from helpdesk.access import agent_required, get_ticket_for_agent
 
 from . import services
-from .forms import DeclareForm, LinkForm, UpdateForm
+from .forms import DeclareForm, LinkForm, SeverityForm, UpdateForm
 from .models import Incident, IncidentTicketLink, IncidentUpdate, ref_to_pk
 
 DETAIL = "incidents/incident_detail.html"
@@ -26,7 +26,7 @@ def get_incident_for_agent(user, ref):
     pk = ref_to_pk(ref)
     if pk is None or not user.is_agent:
         raise Http404
-    return get_object_or_404(Incident.objects.with_list_columns(), pk=pk)
+    return get_object_or_404(Incident.objects.with_list_columns().select_related("notices_held_by"), pk=pk)
 
 
 @agent_required
@@ -74,6 +74,8 @@ def _detail_context(incident, *, update_form=None, link_form=None):
         "organizations": incident.organizations.all(),
         "misses": incident.misses.order_by("due_at"),
         "update_form": update_form or UpdateForm(initial={"status": incident.status}),
+        "severity_form": SeverityForm(initial={"severity": incident.severity, "crisis_level": incident.crisis_level}),
+        "held_by": incident.notices_held_by,
         "link_form": link_form or LinkForm(),
     }
 
@@ -146,6 +148,42 @@ def incident_link_action(request, ref, pk):
             services.accept_offer(request.user, link)
         elif "unlink" in request.POST:
             services.unlink_ticket(request.user, link)
+    except services.IncidentError as exc:
+        messages.error(request, str(exc))
+    return _after_action(request, incident)
+
+
+@agent_required
+@require_POST
+def incident_severity(request, ref):
+    incident = get_incident_for_agent(request.user, ref)
+    form = SeverityForm(request.POST)
+    if form.is_valid():
+        try:
+            services.change_severity(request.user, incident, **form.cleaned_data)
+            messages.success(request, _("Severity changed; the open deadlines follow the new cadence."))
+        except services.IncidentError as exc:
+            messages.error(request, str(exc))
+    return _after_action(request, incident)
+
+
+@agent_required
+@require_POST
+def incident_release_notices(request, ref):
+    """The commander notifies customers although every affected component is under maintenance."""
+    incident = get_incident_for_agent(request.user, ref)
+    if services.release_notices(request.user, incident):
+        messages.success(request, _("Customer notices resume with the next public update."))
+    return _after_action(request, incident)
+
+
+@agent_required
+@require_POST
+def incident_close(request, ref):
+    incident = get_incident_for_agent(request.user, ref)
+    try:
+        services.close_incident(request.user, incident)
+        messages.success(request, _("%(ref)s closed.") % {"ref": incident.ref})
     except services.IncidentError as exc:
         messages.error(request, str(exc))
     return _after_action(request, incident)

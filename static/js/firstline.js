@@ -39,4 +39,27 @@
   }
   setInterval(countdowns, 500);
   document.addEventListener("htmx:afterSettle", countdowns);
+
+  // An incident's "next update due in …" ticks every second; the sentences come translated from the server.
+  function span(seconds) {
+    seconds = Math.abs(seconds);
+    if (seconds < 3600) {
+      var minutes = Math.floor(seconds / 60);
+      return (minutes ? minutes + " min " : "") + String(seconds % 60).padStart(2, "0") + " s";
+    }
+    return Math.floor(seconds / 3600) + " h " + Math.floor((seconds % 3600) / 60) + " min";
+  }
+  function cadenceTicks() {
+    document.querySelectorAll("[data-cadence-tick]").forEach(function (timer) {
+      var left = Math.round((Date.parse(timer.getAttribute("datetime")) - Date.now()) / 1000);
+      if (isNaN(left)) return;
+      var text = left < 0 ? timer.dataset.overdueText : timer.dataset.dueText;
+      timer.textContent = text.replace("{}", span(left));
+      timer.classList.toggle("sla-breached", left < 0);
+      timer.classList.toggle("sla-soon", left >= 0 && left <= parseInt(timer.dataset.soon, 10));
+      timer.classList.toggle("sla-ok", left > parseInt(timer.dataset.soon, 10));
+    });
+  }
+  setInterval(cadenceTicks, 1000);
+  document.addEventListener("htmx:afterSettle", cadenceTicks);
 })();

@@ -1,13 +1,15 @@
 """An incident from declaration to resolution, in Debian's Chromium: manager, status page, customer portal."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from comms.defaults import install_default_channel_rules, install_default_templates
 from helpdesk import services as ticket_services
-from incidents.models import Component, ComponentGroup, Incident
+from incidents.models import Component, ComponentGroup, Incident, MaintenanceWindow
 from tests.helpdesk.factories import AgentFactory, CustomerFactory, OrganizationFactory, ServiceTierFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -116,3 +118,58 @@ def test_visitor_subscribes_to_chosen_components_and_confirms_by_link(live_serve
     expect(page.locator("#subscription [role=status]")).to_contain_text("Subscribed: visitor@example.com")
     subscription = StatusSubscription.objects.active().get()
     assert [c.name for c in subscription.components.all()] == ["Checkout"]
+
+
+def test_manager_schedules_maintenance_and_the_status_page_shows_it_as_upcoming(live_server, page, login, people):
+    login("manager")
+    page.goto(f"{live_server.url}/agent/incidents/maintenance/new/")
+    page.get_by_label("Title").fill("Payment provider upgrade")
+    page.get_by_label("Starts").fill("2031-05-10T02:00")
+    page.get_by_label("Ends").fill("2031-05-10T03:30")
+    page.get_by_label("Checkout").check()
+    page.get_by_label("Expected impact").fill("Card payments pause for a few minutes")
+    page.get_by_role("button", name="Schedule maintenance").click()
+    expect(page.locator("#messages")).to_contain_text("Payment provider upgrade")
+    expect(page.locator("#maintenance-body")).to_contain_text("Scheduled")
+
+    # The window is far ahead: scheduled, but not yet on the status page's 30-day horizon.
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/status/")
+    expect(page.get_by_text("Payment provider upgrade")).to_have_count(0)
+
+    # Moved to the coming days, it shows as upcoming with its components and impact.
+    page.context.clear_cookies()
+    login("manager")
+    window = MaintenanceWindow.objects.get()
+    page.goto(f"{live_server.url}/agent/incidents/maintenance/{window.pk}/")
+    soon = timezone.localtime(timezone.now() + timedelta(days=2)).replace(minute=0)
+    page.get_by_label("Starts").fill(soon.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Ends").fill((soon + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("button", name="Reschedule").click()
+    expect(page.locator("#maintenance-body")).to_contain_text("revision 2")
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/status/")
+    card = page.locator(f"#maintenance-{window.pk}")
+    expect(card).to_contain_text("Payment provider upgrade")
+    expect(card).to_contain_text("Upcoming")
+    expect(card).to_contain_text("Checkout")
+    expect(card).to_contain_text("Card payments pause for a few minutes")
+
+
+def test_the_incident_page_countdown_ticks_every_second(live_server, page, login, people):
+    from incidents import services
+
+    incident = services.declare_incident(
+        people["manager"],
+        title="Exports are slow",
+        severity=2,
+        commander=people["manager"],
+        communications_lead=people["manager"],
+        all_organizations=True,
+    )
+    login("manager")
+    page.goto(f"{live_server.url}/agent/incidents/{incident.ref}/")
+    timer = page.locator("#incident-timer time")
+    expect(timer).to_contain_text(re.compile(r"next update due in \d+ min \d\d s"))
+    first = timer.inner_text()
+    expect(timer).not_to_have_text(first, timeout=3000)

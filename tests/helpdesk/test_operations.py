@@ -62,6 +62,8 @@ def test_setup_schedules_is_idempotent():
         "feedback.rebuild_feedback_rollup",
         "feedback.send_nps_surveys",
         "incidents.sweep_cadence",
+        "incidents.sweep_maintenance",
+        "incidents.send_routine_notices",
     }
 
 

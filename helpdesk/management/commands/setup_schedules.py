@@ -23,6 +23,10 @@ SCHEDULES = {
     "helpdesk.rebuild_sla_rollup": ("helpdesk.tasks.rebuild_sla_rollup", 24 * 60),
     # */1 * * * *  incident cadence: warnings, misses, notices a lost task left behind
     "incidents.sweep_cadence": ("incidents.tasks.sweep_cadence", 1),
+    # */1 * * * *  maintenance windows: reminders, start and completion (components switch), their notices
+    "incidents.sweep_maintenance": ("incidents.tasks.sweep_maintenance", 1),
+    # */1 * * * *  routine notices (weekly updates, monthly reports) whose time has come, once per period
+    "incidents.send_routine_notices": ("incidents.tasks.send_routine_notices", 1),
     # */1 * * * *  record that a worker is alive, for /healthz
     "helpdesk.heartbeat": ("helpdesk.tasks.heartbeat", 1),
     # 0 * * * *  (hourly) one reminder for survey invitations left unanswered (named by string: no import)
