@@ -130,7 +130,9 @@ class CadencePolicy(models.Model):
     resolve_minutes = models.PositiveIntegerField(_("resolve within (minutes)"))
     follow_up_minutes = models.PositiveIntegerField(_("follow-up within (minutes)"))
     warn_percent = models.PositiveSmallIntegerField(
-        _("warn at (percent of the interval)"), default=80, help_text=_("The communications lead is warned at this point.")
+        _("warn at (percent of the interval)"),
+        default=80,
+        help_text=_("The communications lead is warned at this point."),
     )
 
     class Meta:
