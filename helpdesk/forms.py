@@ -118,15 +118,21 @@ class DeflectionForm(forms.Form):
 class ArticleCaptureForm(forms.Form):
     """A knowledge base article drafted from a resolved ticket (English; translated later by editors)."""
 
-    title = forms.CharField(label=_("Title"), max_length=200)
+    title = forms.CharField(
+        label=_("Title"), max_length=200, error_messages={"required": _("Please give the article a title.")}
+    )
     summary = forms.CharField(
-        label=_("Summary"), max_length=300, help_text=_("The answer in one sentence, as a customer would read it.")
+        label=_("Summary"),
+        max_length=300,
+        help_text=_("The answer in one sentence, as a customer would read it."),
+        error_messages={"required": _("Please sum the answer up in one sentence.")},
     )
     body = forms.CharField(
         label=_("Article"),
         widget=forms.Textarea(attrs={"rows": 14}),
         max_length=20000,
         help_text=_("Markdown. Remove the customer's name, addresses and account details before you submit."),
+        error_messages={"required": _("Please write the article.")},
     )
     category = forms.ModelChoiceField(
         label=_("Knowledge base category"),
@@ -136,22 +142,10 @@ class ArticleCaptureForm(forms.Form):
     )
 
     def clean_title(self):
-        title = " ".join(self.cleaned_data["title"].split())
-        if not title:
-            raise ValidationError(_("Please give the article a title."), code="blank_title")
-        return title
+        return " ".join(self.cleaned_data["title"].split())
 
     def clean_summary(self):
-        summary = " ".join(self.cleaned_data["summary"].split())
-        if not summary:
-            raise ValidationError(_("Please sum the answer up in one sentence."), code="blank_summary")
-        return summary
-
-    def clean_body(self):
-        body = self.cleaned_data["body"].strip()
-        if not body:
-            raise ValidationError(_("Please write the article."), code="blank_body")
-        return body
+        return " ".join(self.cleaned_data["summary"].split())
 
 
 class ReplyForm(forms.Form):
