@@ -1,6 +1,7 @@
 """Deflection: articles suggested on the portal's new-ticket form, and "This answered my question"."""
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from helpdesk.models import Ticket
@@ -10,6 +11,8 @@ from tests.knowledge.factories import ArticleFactory, CategoryFactory
 from .factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
+# Session, user, (ticket,) the search, its log row; PostgreSQL adds a query for the highlighted snippets.
+BUDGET = 6 + (connection.vendor == "postgresql")
 NEW = reverse("portal:ticket-create")
 SUGGEST = reverse("portal:ticket-suggestions")
 DEFLECT = reverse("portal:ticket-deflect")
@@ -123,11 +126,11 @@ def test_hostile_subject_is_shown_as_text(alice_client, public_article):
 
 
 def test_suggestion_fragment_queries_are_pinned_and_flat(alice_client, public_article, django_assert_max_num_queries):
-    with django_assert_max_num_queries(6) as few:
+    with django_assert_max_num_queries(BUDGET) as few:
         suggestions(alice_client, "printer offline")
     for n in range(20):
         ArticleFactory(category=public_article.category, title_en=f"Printer offline case {n}")
-    with django_assert_max_num_queries(6) as many:
+    with django_assert_max_num_queries(BUDGET) as many:
         suggestions(alice_client, "printer offline")
     assert len(few.captured_queries) == len(many.captured_queries)
 

@@ -5,6 +5,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -19,6 +20,8 @@ from tests.knowledge.factories import CategoryFactory as ArticleCategoryFactory
 from .factories import AgentFactory, CategoryFactory, MessageFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
+# Session, user, (ticket,) the search, its log row; PostgreSQL adds a query for the highlighted snippets.
+BUDGET = 5 + (connection.vendor == "postgresql")
 HTMX = {"HX-Request": "true"}
 
 
@@ -119,12 +122,12 @@ def test_ticket_page_has_the_knowledge_search_in_the_composer(writer_client, tic
 def test_composer_search_queries_are_pinned_and_flat(
     writer_client, ticket, public_article, internal_article, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(5) as few:
+    with django_assert_max_num_queries(BUDGET) as few:
         articles(writer_client, ticket, "printer", **HTMX)
     for n in range(8):
         ArticleFactory(category=public_article.category, title_en=f"Printer jam {n}")
         ArticleFactory(category=internal_article.category, title_en=f"Printer secret {n}")
-    with django_assert_max_num_queries(5) as many:
+    with django_assert_max_num_queries(BUDGET) as many:
         articles(writer_client, ticket, "printer", **HTMX)
     assert len(few.captured_queries) == len(many.captured_queries)
 
