@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
@@ -32,6 +33,7 @@ NOTIFICATIONS_SHOWN = 10
 SUGGESTIONS_SHOWN = 5
 # What the new-ticket form keeps when the customer asks for suggestions without JavaScript.
 TICKET_FORM_FIELDS = ("subject", "description", "category", "priority")
+TYPED_CHARS = 2000
 
 
 @customer_required
@@ -120,9 +122,11 @@ def suggestion_query(data):
 
 
 @customer_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def ticket_suggestions(request):
     """Articles that may answer the ticket being written: the list for HTMX, the form again without JavaScript."""
+    if request.method == "POST":
+        return _suggestions_page(request)
     query = suggestion_query(request.GET)
     context = {"query": query, "suggestions": None, "limited": False}
     status = 200
@@ -141,6 +145,14 @@ def ticket_suggestions(request):
     response = render(request, template, context, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _suggestions_page(request):
+    """Without JavaScript the ticket form itself asks for suggestions, and a form carries its CSRF
+    token: posted here, it is sent on to a plain GET with only what the customer typed, so the
+    token never lands in a URL (history, logs)."""
+    typed = {name: request.POST.get(name, "")[:TYPED_CHARS] for name in TICKET_FORM_FIELDS if request.POST.get(name)}
+    return redirect(f"{reverse('portal:ticket-suggestions')}?{urlencode(typed)}")
 
 
 @customer_required

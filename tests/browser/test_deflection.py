@@ -134,3 +134,23 @@ def test_suggestions_have_no_serious_accessibility_violation(live_server, page, 
     page.get_by_label("Subject").press_sequentially("printer", delay=20)
     expect(page.locator("#ticket-suggestions")).to_contain_text("Printer shows offline")
     assert violations(page) == []
+
+
+def test_suggestions_work_without_javascript(live_server, browser, people):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label("Username").fill("alice")
+        page.get_by_label("Password").fill("demo")
+        page.get_by_role("button", name="Sign in").click()
+        page.goto(f"{live_server.url}/portal/tickets/new/")
+        page.get_by_label("Subject").fill("printer offline")
+        page.get_by_role("button", name="Search the knowledge base").click()
+        expect(page.get_by_label("Subject")).to_have_value("printer offline")
+        assert "csrfmiddlewaretoken" not in page.url
+        page.get_by_role("button", name="This answered my question").click()
+        expect(page.get_by_role("heading", name="Glad you found your answer")).to_be_visible()
+        assert Ticket.objects.count() == 0 and Deflection.objects.count() == 1
+    finally:
+        context.close()

@@ -149,6 +149,24 @@ def test_answered_records_a_deflection_and_opens_no_ticket(alice_client, alice, 
     assert reverse("portal:ticket-list") in html
 
 
+def test_answering_twice_in_a_row_counts_once(alice_client, public_article):
+    for _ in range(2):
+        alice_client.post(DEFLECT, {"article": "printer-offline", "query": "printer"})
+    assert Deflection.objects.count() == 1
+
+
+def test_asking_for_suggestions_without_javascript_keeps_the_csrf_token_out_of_the_url(alice_client, public_article):
+    response = alice_client.post(
+        SUGGEST,
+        {"csrfmiddlewaretoken": "secret-token", "subject": "printer offline", "description": "x" * 5000, "priority": 2},
+    )
+    assert response.status_code == 302
+    target = response["Location"]
+    assert target.startswith(SUGGEST + "?") and "secret-token" not in target and "csrf" not in target
+    assert "subject=printer+offline" in target and "x" * 2001 not in target
+    assert "printer-offline" in alice_client.get(target).content.decode()
+
+
 def test_answered_with_the_whole_ticket_form_still_opens_no_ticket(alice_client, public_article):
     """The no-JavaScript page posts the deflection from inside the ticket page: the ticket's fields come along."""
     alice_client.post(
@@ -234,9 +252,9 @@ def test_content_gaps_count_recent_deflections_and_top_articles(client, alice, p
     set_user_role(None, editor, role=Role.AGENT)
     other = ArticleFactory(category=public_article.category, title_en="Toner is empty")
     for _ in range(3):
-        record_deflection(public_article, user=alice, query="printer")
+        record_deflection(public_article, user=CustomerFactory(organization=alice.organization), query="printer")
     record_deflection(other, user=alice, query="toner")
-    old = record_deflection(other, user=alice, query="toner")
+    old = record_deflection(other, user=CustomerFactory(organization=alice.organization), query="toner")
     Deflection.objects.filter(pk=old.pk).update(created_at=timezone.now() - timezone.timedelta(days=45))
     client.force_login(editor)
     html = client.get(reverse("knowledge:manage-content-gaps")).content.decode()
