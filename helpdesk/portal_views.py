@@ -158,7 +158,7 @@ def _suggestions_page(request):
 @customer_required
 @require_POST
 def ticket_deflect(request):
-    """ "This answered my question": count the deflection and open no ticket."""
+    """The customer says a suggested article answered them: count the deflection, open no ticket."""
     form = DeflectionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Please choose the article that answered your question."))
