@@ -25,7 +25,7 @@ from django_htmx.http import retarget, trigger_client_event
 from comms import services as comms_services
 from comms.models import MessageTemplate, OutboundMessage
 
-from . import clocks, escalation, macros, reminders, replies, services
+from . import capture, clocks, escalation, macros, reminders, replies, services
 from .access import agent_required, get_ticket_for_agent
 from .counts import breaching_horizon, queue_counts
 from .forms import (
@@ -195,6 +195,8 @@ def _detail_context(
         "fields_form": fields_form or _fields_form(ticket),
         "stale": stale,
         "refresh_seconds": settings.FIRSTLINE_QUEUE_REFRESH_SECONDS * 3,
+        # Only a resolved or closed ticket can become an article; the permission is only looked up then.
+        "may_capture": capture.is_capturable(ticket) and user is not None and capture.may_capture(user),
         **_undo_context(user, ticket),
     }
 

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from comms.models import ContactChannel
+from knowledge.models import Category as ArticleCategory
 
 from .models import Category, Priority, Queue, Status, SupportLevel, User
 from .services import allowed_content_type, clean_filename
@@ -105,6 +106,46 @@ class TicketCreateForm(forms.Form):
         if not description:
             raise ValidationError(_("Please describe the problem."), code="blank_description")
         return description
+
+
+class DeflectionForm(forms.Form):
+    """The article a customer says answered the ticket they were writing."""
+
+    article = forms.SlugField(max_length=120)
+    query = forms.CharField(required=False, strip=True)  # cut to size by record_deflection
+
+
+class ArticleCaptureForm(forms.Form):
+    """A knowledge base article drafted from a resolved ticket (English; translated later by editors)."""
+
+    title = forms.CharField(
+        label=_("Title"), max_length=200, error_messages={"required": _("Please give the article a title.")}
+    )
+    summary = forms.CharField(
+        label=_("Summary"),
+        max_length=300,
+        help_text=_("The answer in one sentence, as a customer would read it."),
+        error_messages={"required": _("Please sum the answer up in one sentence.")},
+    )
+    body = forms.CharField(
+        label=_("Article"),
+        widget=forms.Textarea(attrs={"rows": 14}),
+        max_length=20000,
+        help_text=_("Markdown. Remove the customer's name, addresses and account details before you submit."),
+        error_messages={"required": _("Please write the article.")},
+    )
+    category = forms.ModelChoiceField(
+        label=_("Knowledge base category"),
+        queryset=ArticleCategory.objects.all(),
+        required=False,
+        help_text=_("The reviewer can choose one if you leave it empty."),
+    )
+
+    def clean_title(self):
+        return " ".join(self.cleaned_data["title"].split())
+
+    def clean_summary(self):
+        return " ".join(self.cleaned_data["summary"].split())
 
 
 class ReplyForm(forms.Form):

@@ -7,16 +7,21 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
 from comms import services as comms_services
 from comms.models import PortalNotification
+from knowledge import search as kb_search
+from knowledge import services as kb_services
+from knowledge.access import get_article_for_reader
+from knowledge.views import reader_language
 
 from . import escalation, services
 from .access import customer_required, get_notification_for_customer, get_ticket_for_customer
-from .forms import ContactPreferencesForm, EscalationRequestForm, ReplyForm, TicketCreateForm
+from .forms import ContactPreferencesForm, DeflectionForm, EscalationRequestForm, ReplyForm, TicketCreateForm
 from .models import DONE_STATUSES, OPEN_STATUSES, Ticket, TicketEvent
 
 PORTAL_FILTERS = {"open": OPEN_STATUSES, "closed": DONE_STATUSES}
@@ -24,6 +29,11 @@ PORTAL_FILTERS = {"open": OPEN_STATUSES, "closed": DONE_STATUSES}
 PORTAL_SCOPES = ("organization", "mine")
 # The portal page shows this many of the latest notifications.
 NOTIFICATIONS_SHOWN = 10
+# Articles suggested while a customer writes a new ticket.
+SUGGESTIONS_SHOWN = 5
+# What the new-ticket form keeps when the customer asks for suggestions without JavaScript.
+TICKET_FORM_FIELDS = ("subject", "description", "category", "priority")
+TYPED_CHARS = 2000
 
 
 @customer_required
@@ -102,6 +112,68 @@ def ticket_create(request):
         messages.success(request, _("Ticket %(ref)s opened. We have emailed you a confirmation.") % {"ref": ticket.ref})
         return redirect(ticket.get_portal_url())
     return render(request, "helpdesk/portal/ticket_form.html", {"form": form})
+
+
+def suggestion_query(data):
+    """What to look up for a ticket being written: its subject, or the description while there is no
+    subject yet. Every word of a search must match, so adding the description would hide answers."""
+    subject = " ".join(data.get("subject", "").split())
+    return (subject or " ".join(data.get("description", "").split()))[: kb_search.MAX_QUERY]
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def ticket_suggestions(request):
+    """Articles that may answer the ticket being written: the list for HTMX, the form again without JavaScript."""
+    if request.method == "POST":
+        return _suggestions_page(request)
+    query = suggestion_query(request.GET)
+    context = {"query": query, "suggestions": None, "limited": False}
+    status = 200
+    if query and kb_search.search_rate_exceeded(f"u:{request.user.pk}"):
+        context["limited"], status = True, 429
+    elif query:
+        context["suggestions"] = kb_search.suggest(
+            query, language=reader_language(request), user=request.user, limit=SUGGESTIONS_SHOWN
+        )
+    if request.htmx:
+        template = "helpdesk/portal/ticket_form.html#ticket-suggestions"
+    else:
+        template = "helpdesk/portal/ticket_form.html"
+        typed = {name: request.GET[name] for name in TICKET_FORM_FIELDS if request.GET.get(name)}
+        context["form"] = TicketCreateForm(initial=typed)
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _suggestions_page(request):
+    """Without JavaScript the ticket form itself asks for suggestions, and a form carries its CSRF
+    token: posted here, it is sent on to a plain GET with only what the customer typed, so the
+    token never lands in a URL (history, logs)."""
+    typed = {name: request.POST.get(name, "")[:TYPED_CHARS] for name in TICKET_FORM_FIELDS if request.POST.get(name)}
+    return redirect(f"{reverse('portal:ticket-suggestions')}?{urlencode(typed)}")
+
+
+@customer_required
+@require_POST
+def ticket_deflect(request):
+    """The customer says a suggested article answered them: count the deflection, open no ticket."""
+    form = DeflectionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Please choose the article that answered your question."))
+        return redirect("portal:ticket-create")
+    article = get_article_for_reader(request.user, form.cleaned_data["article"])
+    kb_services.record_deflection(article, user=request.user, query=form.cleaned_data["query"])
+    return redirect("portal:ticket-deflected", slug=article.slug)
+
+
+@customer_required
+@require_GET
+def ticket_deflected(request, slug):
+    article = get_article_for_reader(request.user, slug)
+    context = {"article": article, "content": article.content_in(reader_language(request))}
+    return render(request, "helpdesk/portal/ticket_deflected.html", context)
 
 
 def _render_detail(request, ticket, *, reply_form=None, stale=None, partial=None):

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import agent_views as views
+from . import knowledge_views
 
 app_name = "helpdesk"
 
@@ -24,6 +25,8 @@ urlpatterns = [
     path("tickets/<str:ref>/macros/<int:pk>/", views.ticket_macro_preview, name="ticket-macro-preview"),
     path("tickets/<str:ref>/macros/<int:pk>/apply/", views.ticket_macro_apply, name="ticket-macro-apply"),
     path("tickets/<str:ref>/macros/undo/<int:pk>/", views.ticket_macro_undo, name="ticket-macro-undo"),
+    path("tickets/<str:ref>/articles/", knowledge_views.ticket_articles, name="ticket-articles"),
+    path("tickets/<str:ref>/articles/new/", knowledge_views.ticket_capture, name="ticket-capture"),
     path("tickets/<str:ref>/deliveries/", views.ticket_deliveries, name="ticket-deliveries"),
     path("tickets/<str:ref>/deliveries/<int:pk>/retry/", views.ticket_delivery_retry, name="ticket-delivery-retry"),
     path("tickets/<str:ref>/templates/<slug:slug>/", views.ticket_template_use, name="ticket-template-use"),

@@ -16,7 +16,7 @@ from . import services
 from .access import can_publish, editor_required, get_article_for_editor
 from .diff import diff_versions
 from .forms import ArticleFilterForm, ArticleForm, VersionDiffForm
-from .models import Article, ArticleFeedback, ArticleVersion, SearchLog, Status
+from .models import Article, ArticleFeedback, ArticleVersion, Deflection, SearchLog, Status
 
 GAP_DAYS = 30
 
@@ -87,7 +87,20 @@ def content_gaps(request):
         .exclude(comment="")
         .select_related("article")[:20]
     )
-    context = {"zero_results": zero_results, "unhelpful": unhelpful, "comments": comments, "days": GAP_DAYS}
+    # The other side of the picture: questions the knowledge base answered before a ticket was needed.
+    deflecting = (
+        Article.objects.annotate(deflected=Count("deflections", filter=Q(deflections__created_at__gte=since)))
+        .filter(deflected__gt=0)
+        .order_by("-deflected", "pk")[:10]
+    )
+    context = {
+        "zero_results": zero_results,
+        "unhelpful": unhelpful,
+        "comments": comments,
+        "days": GAP_DAYS,
+        "deflection_count": Deflection.objects.filter(created_at__gte=since).count(),
+        "deflecting": deflecting,
+    }
     return render(request, "knowledge/manage/content_gaps.html", context)
 
 

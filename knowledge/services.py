@@ -278,9 +278,22 @@ def record_view(article):
     Article.objects.filter(pk=article.pk).update(view_count=F("view_count") + 1)
 
 
+# A double click, or "back" and a second click, is one answered question, not two.
+DEFLECTION_REPEAT = timedelta(minutes=10)
+
+
 def record_deflection(article, *, user=None, session_key="", query=""):
-    """A reader found their answer in `article` instead of opening a ticket."""
+    """A reader found their answer in `article` instead of opening a ticket.
+
+    The same reader saying so again about the same article within a few
+    minutes is counted once: the earlier row is returned.
+    """
     user_id = user.pk if user is not None and user.is_authenticated else None
-    return Deflection.objects.create(
-        article=article, user_id=user_id, session_key="" if user_id else session_key[:40], query=query[:200]
-    )
+    session_key = "" if user_id else session_key[:40]
+    if user_id or session_key:
+        since = timezone.now() - DEFLECTION_REPEAT
+        who = {"user_id": user_id} if user_id else {"user_id": None, "session_key": session_key}
+        repeat = Deflection.objects.filter(article=article, created_at__gte=since, **who).order_by("-pk").first()
+        if repeat is not None:
+            return repeat
+    return Deflection.objects.create(article=article, user_id=user_id, session_key=session_key, query=query[:200])

@@ -733,6 +733,7 @@ class EventKind(models.TextChoices):
     REMINDER = "reminder", _("Reminder")
     DELIVERY_FAILED = "delivery_failed", _("Message could not be delivered")
     SURVEY_ANSWERED = "survey_answered", _("Survey answered")
+    ARTICLE_CAPTURED = "kb_captured", _("Knowledge article written")
 
 
 class TicketEvent(models.Model):

@@ -130,6 +130,10 @@ def event_summary(event):
             "survey": data.get("survey_label", ""),
             "score": data.get("score_label", ""),
         } + (f" — “{data['comment']}”" if data.get("comment") else "")
+    if event.kind == EventKind.ARTICLE_CAPTURED:
+        return _("wrote the knowledge base article “%(title)s” from this ticket; it waits for review") % {
+            "title": data.get("title", "")
+        }
     if event.kind not in labels:
         return event.get_kind_display()
     name, choices = labels[event.kind]

@@ -37,6 +37,28 @@
       }
     });
   }
+  // "Insert link" beside a knowledge base article in the reply composer: put its Markdown link at the
+  // cursor of the reply, then give the reply the focus back. Only articles customers may read carry the
+  // button (the server leaves it out for internal ones). Without this script the link is shown to copy.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-insert-link]");
+    if (!button) return;
+    var field = document.querySelector(button.getAttribute("data-insert-into"));
+    if (!field) return;
+    var link = button.getAttribute("data-insert-link");
+    var start = field.selectionStart != null ? field.selectionStart : field.value.length;
+    var end = field.selectionEnd != null ? field.selectionEnd : start;
+    var before = field.value.slice(0, start);
+    var spacer = before && !/\s$/.test(before) ? " " : "";
+    field.value = before + spacer + link + field.value.slice(end);
+    var caret = start + spacer.length + link.length;
+    field.focus();
+    field.setSelectionRange(caret, caret);
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+    var status = document.getElementById("article-inserted");
+    if (status) status.textContent = button.getAttribute("data-inserted-message") || link;
+  });
+
   setInterval(countdowns, 500);
   document.addEventListener("htmx:afterSettle", countdowns);
 

@@ -167,3 +167,15 @@ def test_record_deflection_keeps_the_article_reader_and_query(customer, public_a
     services.record_deflection(public_article, session_key="anon-key", query="password")
     rows = list(Deflection.objects.order_by("pk").values_list("user_id", "session_key", "query"))
     assert rows == [(customer.pk, "", "reset password"), (None, "anon-key", "password")]
+
+
+def test_record_deflection_counts_a_repeat_once(customer, public_article):
+    from django.utils import timezone
+
+    first = services.record_deflection(public_article, user=customer, query="reset password")
+    assert services.record_deflection(public_article, user=customer, query="reset") == first
+    Deflection.objects.filter(pk=first.pk).update(created_at=timezone.now() - services.DEFLECTION_REPEAT)
+    services.record_deflection(public_article, user=customer, query="reset")
+    services.record_deflection(public_article, session_key="anon", query="reset")
+    services.record_deflection(public_article, session_key="anon", query="reset")
+    assert Deflection.objects.count() == 3
