@@ -296,6 +296,10 @@ class Incident(models.Model):
         return self.status != IncidentStatus.RESOLVED
 
     @property
+    def is_closed(self):
+        return self.closed_at is not None
+
+    @property
     def severity_code(self):
         return f"P{self.severity}"
 
