@@ -9,7 +9,7 @@ import time_machine
 from django.urls import reverse
 
 from comms.models import OutboundMessage
-from incidents import maintenance, services
+from incidents import maintenance, reviews, services
 from incidents.maintenance import sweep_maintenance
 from incidents.models import (
     CadenceDeadline,
@@ -410,6 +410,9 @@ def test_the_window_ending_sends_one_catch_up_with_the_latest_held_update_with_t
             assert services.release_notices(people["manager"], incident) is False
     assert catch_up_rows(incident).count() == len(rows)
     assert IncidentEvent.objects.filter(incident=incident, kind=EventKind.NOTICES_RELEASED).count() == 1
+    released = IncidentEvent.objects.get(incident=incident, kind=EventKind.NOTICES_RELEASED)
+    assert released.data["catch_up_update"] == incident.updates.public().latest("created_at").pk
+    assert reviews.communications_report(incident)["notices_total"] == len(rows)
 
 
 def test_notify_customers_now_sends_the_catch_up_once(client, people, api, run_on_commit):
