@@ -1161,21 +1161,52 @@ MAINTENANCE_TEMPLATES = {
             ),
         },
     ),
+    # {{ period_label }} is a date in the recipient's language: the Monday of the week ("2 March 2026"),
+    # or the month ("March 2026"); the words around it are the template's.
     "routine-weekly-update": (
         "routine_notice",
         "Routine: weekly update",
         {
             "en": (
-                "Your weekly update · {{ period_label }}",
+                "Your weekly update · week of {{ period_label }}",
                 "Hello {{ customer_name }},\n\n{{ routine_message }}\n\nLast week: {{ incident_count }} incident(s) "
                 "on our status page. Planned maintenance in the next 30 days: {{ maintenance_count }}.\n"
                 "Details: {{ status_page_url }}\n",
             ),
             "es": (
-                "Su resumen semanal · {{ period_label }}",
+                "Su resumen semanal · semana del {{ period_label }}",
                 "Hola {{ customer_name }}:\n\n{{ routine_message }}\n\nLa semana pasada: {{ incident_count }} "
                 "incidencia(s) en nuestra página de estado. Mantenimientos previstos en 30 días: "
                 "{{ maintenance_count }}.\nDetalles: {{ status_page_url }}\n",
+            ),
+            "fr": (
+                "Votre point hebdomadaire · semaine du {{ period_label }}",
+                "Bonjour {{ customer_name }},\n\n{{ routine_message }}\n\nLa semaine dernière, notre page d'état "
+                "a signalé {{ incident_count }} incident(s). Maintenances prévues dans les 30 prochains jours : "
+                "{{ maintenance_count }}.\nPour en savoir plus : {{ status_page_url }}\n",
+            ),
+            "de": (
+                "Ihr Wochenüberblick · Woche vom {{ period_label }}",
+                "Hallo {{ customer_name }},\n\n{{ routine_message }}\n\nVergangene Woche zeigte unsere "
+                "Statusseite {{ incident_count }} Störung(en). Geplante Wartungen in den kommenden 30 Tagen: "
+                "{{ maintenance_count }}.\nMehr dazu: {{ status_page_url }}\n",
+            ),
+            "zh-hans": (
+                "每周服务简报 · {{ period_label }} 当周",
+                "{{ customer_name }}，您好：\n\n{{ routine_message }}\n\n上周状态页共记录 {{ incident_count }} "
+                "起事件。未来 30 天内计划维护：{{ maintenance_count }} 次。\n详情请见：{{ status_page_url }}\n",
+            ),
+            "ja": (
+                "週次サービス報告 · {{ period_label }} の週",
+                "{{ customer_name }} 様\n\n{{ routine_message }}\n\n先週ステータスページに掲載したインシデント："
+                "{{ incident_count }} 件。今後 30 日間に予定しているメンテナンス：{{ maintenance_count }} 件。\n"
+                "詳しくはこちら：{{ status_page_url }}\n",
+            ),
+            "pt": (
+                "O seu resumo semanal · semana de {{ period_label }}",
+                "Olá {{ customer_name }},\n\n{{ routine_message }}\n\nNa semana passada, a nossa página de estado "
+                "registou {{ incident_count }} incidente(s). Manutenções previstas nos próximos 30 dias: "
+                "{{ maintenance_count }}.\nMais informações: {{ status_page_url }}\n",
             ),
         },
     ),
@@ -1188,6 +1219,45 @@ MAINTENANCE_TEMPLATES = {
                 "Hello {{ customer_name }},\n\nHere is how our service did for {{ organization }} last month.\n\n"
                 "Public incidents: {{ incident_count }}\nPlanned maintenance ahead: {{ maintenance_count }}\n\n"
                 "{{ routine_message }}\n\nHistory of the last 90 days: {{ status_page_url }}\n",
+            ),
+            "es": (
+                "Informe mensual del servicio · {{ period_label }} · {{ organization }}",
+                "Hola {{ customer_name }}:\n\nAsí funcionó nuestro servicio para {{ organization }} el mes "
+                "pasado.\n\nIncidencias públicas: {{ incident_count }}\nMantenimientos previstos: "
+                "{{ maintenance_count }}\n\n{{ routine_message }}\n\nHistorial de los últimos 90 días: "
+                "{{ status_page_url }}\n",
+            ),
+            "fr": (
+                "Bilan mensuel du service · {{ period_label }} · {{ organization }}",
+                "Bonjour {{ customer_name }},\n\nVoici le bilan de notre service pour {{ organization }} le mois "
+                "dernier.\n\nIncidents publics : {{ incident_count }}\nMaintenances à venir : "
+                "{{ maintenance_count }}\n\n{{ routine_message }}\n\nHistorique des 90 derniers jours : "
+                "{{ status_page_url }}\n",
+            ),
+            "de": (
+                "Monatsbericht zum Service · {{ period_label }} · {{ organization }}",
+                "Hallo {{ customer_name }},\n\nso lief unser Service im vergangenen Monat für {{ organization }}."
+                "\n\nÖffentliche Störungen: {{ incident_count }}\nAnstehende Wartungen: {{ maintenance_count }}"
+                "\n\n{{ routine_message }}\n\nVerlauf der letzten 90 Tage: {{ status_page_url }}\n",
+            ),
+            "zh-hans": (
+                "月度服务报告 · {{ period_label }} · {{ organization }}",
+                "{{ customer_name }}，您好：\n\n以下是上个月我们为 {{ organization }} 提供服务的情况。\n\n"
+                "公开事件：{{ incident_count }} 起\n即将进行的计划维护：{{ maintenance_count }} 次\n\n"
+                "{{ routine_message }}\n\n最近 90 天的记录：{{ status_page_url }}\n",
+            ),
+            "ja": (
+                "月次サービス報告 · {{ period_label }} · {{ organization }}",
+                "{{ customer_name }} 様\n\n先月の {{ organization }} 様向けサービスの状況をご報告します。\n\n"
+                "公開インシデント：{{ incident_count }} 件\n予定しているメンテナンス：{{ maintenance_count }} 件\n\n"
+                "{{ routine_message }}\n\n過去 90 日間の履歴：{{ status_page_url }}\n",
+            ),
+            "pt": (
+                "Relatório mensal do serviço · {{ period_label }} · {{ organization }}",
+                "Olá {{ customer_name }},\n\nEis como correu o nosso serviço para {{ organization }} no mês "
+                "passado.\n\nIncidentes públicos: {{ incident_count }}\nManutenções previstas: "
+                "{{ maintenance_count }}\n\n{{ routine_message }}\n\nHistórico dos últimos 90 dias: "
+                "{{ status_page_url }}\n",
             ),
         },
     ),

@@ -261,7 +261,7 @@ TemplateKind.VOCABULARY["maintenance_notice"] = {**TemplateKind.VOCABULARY["main
 ROUTINE = {
     "routine_name": (_("The routine notice's name"), "Weekly update"),
     "routine_message": (_("The text the admin wrote for this routine notice"), "Exports are now twice as fast."),
-    "period_label": (_("The period this notice covers"), "week of 2 March 2026"),
+    "period_label": (_("The period this notice covers"), "2 March 2026"),
     "incident_count": (_("Public incidents declared in the previous period"), "1"),
     "maintenance_count": (_("Maintenance windows coming in the next 30 days"), "2"),
     "status_page_url": INCIDENT["status_page_url"],

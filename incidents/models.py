@@ -296,6 +296,10 @@ class Incident(models.Model):
         return self.status != IncidentStatus.RESOLVED
 
     @property
+    def is_closed(self):
+        return self.closed_at is not None
+
+    @property
     def severity_code(self):
         return f"P{self.severity}"
 
@@ -339,7 +343,8 @@ class IncidentUpdate(models.Model):
     is_public = models.BooleanField(_("public"), default=True)
     is_first_notice = models.BooleanField(default=False, editable=False)
     is_follow_up = models.BooleanField(default=False, editable=False)
-    # Posted while the incident's notices were held back by maintenance: customers were not sent it.
+    # Posted while the incident's notices were held back by maintenance: customers were not sent it
+    # (when the hold lifts, the latest such update goes out once as a catch-up: notices.write_catch_up_notices).
     held_back = models.BooleanField(default=False, editable=False)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="incident_updates", verbose_name=_("author")

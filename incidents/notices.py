@@ -127,9 +127,11 @@ def _name(row):
     return " ".join(filter(None, [row["first_name"], row["last_name"]])) or row["username"]
 
 
-def _customer_rows(incident, update, values, now):
+def _customer_rows(incident, update, values, now, *, key_prefix=None, first_notice=None):
     """One outbox row per contact and chosen channel."""
-    texts = Texts(template_for(ALERT_SLUG if update.is_first_notice else UPDATE_SLUG))
+    first_notice = update.is_first_notice if first_notice is None else first_notice
+    key_prefix = key_prefix or f"incident:{incident.pk}:update:{update.pk}"
+    texts = Texts(template_for(ALERT_SLUG if first_notice else UPDATE_SLUG))
     severity = f"p{incident.severity}"
     channels_for = {}
     rows = []
@@ -143,7 +145,7 @@ def _customer_rows(incident, update, values, now):
                 choose_channels(severity=severity, allowed=allowed, preferred=combo[1], backup=combo[2])
             )
         mine = {**values, "customer_name": _name(row), "organization": row["organization__name"]}
-        key = f"incident:{incident.pk}:update:{update.pk}:user:{row['pk']}"
+        key = f"{key_prefix}:user:{row['pk']}"
         rendered_subject = render_subject(subject, mine)
         rendered_body = None
         for channel in channels_for[combo]:
@@ -262,6 +264,38 @@ def send_update_notices(update_id, *, now=None):
         IncidentUpdate.objects.filter(pk=update.pk).update(notices_sent_at=now, notices_count=len(rows))
         transaction.on_commit(_wake_delivery)
     return len(rows)
+
+
+def catch_up_key(incident):
+    return f"incident:{incident.pk}:catch-up"
+
+
+def write_catch_up_notices(incident, *, now):
+    """When a maintenance hold lifts: customers and subscribers get the latest public update, once.
+
+    Only the latest public update goes out (a string of stale messages says
+    less than the current state), and only if customers never had it, that
+    is if it was held back. The rows are keyed per incident, not per update,
+    so whatever runs again (the sweep, a second click) writes nothing. The
+    caller runs this in the transaction that lifts the hold. Returns the
+    update sent, or None.
+    """
+    update = IncidentUpdate.objects.public().filter(incident=incident).order_by("-created_at", "-pk").first()
+    if update is None or not update.held_back:
+        return None
+    incident = (
+        Incident.objects.select_related("commander")
+        .prefetch_related("affected__component", "organizations")
+        .get(pk=incident.pk)
+    )
+    values = incident_values(incident, update)
+    prefix = catch_up_key(incident)
+    rows = _customer_rows(
+        incident, update, values, now, key_prefix=prefix, first_notice=incident.first_notice_at is None
+    ) + subscriber_rows(incident, update, values, now, key_prefix=prefix)
+    insert_ignoring_existing(rows)
+    transaction.on_commit(_wake_delivery)
+    return update
 
 
 def _wake_delivery():

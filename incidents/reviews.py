@@ -7,16 +7,18 @@ audience, with failures), and the tickets of the affected organizations (or
 linked by hand) opened before and after customers first heard from us.
 """
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Case, CharField, Count, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from comms.models import OutboundMessage, OutboundStatus
+from comms.models import OutboundChannel, OutboundMessage, OutboundStatus
 from helpdesk.models import Ticket
 
 from .models import (
     CadenceMiss,
+    DeadlineKind,
     EventKind,
     FollowUpTask,
     IncidentEvent,
@@ -27,6 +29,19 @@ from .models import (
 from .services import IncidentError
 
 FAILURES_LISTED = 50
+
+
+class NoticeAudience(models.TextChoices):
+    """Who an outbox row of the incident was for, told apart by its idempotency key."""
+
+    CUSTOMERS = "customers", gettext_lazy("Customers")
+    SUBSCRIBERS = "subscribers", gettext_lazy("Status page subscribers")
+    EXECUTIVES = "executives", gettext_lazy("Executives")
+
+
+def _label(choices, value):
+    """The translated label of a stored code; the code itself if the choices no longer have it."""
+    return choices(value).label if value in choices.values else value
 
 
 def _event(incident, actor, kind, now, **data):
@@ -81,11 +96,17 @@ def communications_report(incident, *, now=None):
     misses = list(
         CadenceMiss.objects.filter(incident=incident).order_by("due_at", "pk").values("kind", "due_at", "detected_at")
     )
-    notices = OutboundMessage.objects.filter(idempotency_key__startswith=f"incident:{incident.pk}:update:")
+    for miss in misses:
+        miss["kind_label"] = _label(DeadlineKind, miss["kind"])
+    # The notices of each update, and the one catch-up after a maintenance hold (see notices.py).
+    notices = OutboundMessage.objects.filter(
+        Q(idempotency_key__startswith=f"incident:{incident.pk}:update:")
+        | Q(idempotency_key__startswith=f"incident:{incident.pk}:catch-up:")
+    )
     audience = Case(
-        When(idempotency_key__contains=":subscription:", then=Value("subscribers")),
-        When(idempotency_key__contains=":executive:", then=Value("executives")),
-        default=Value("customers"),
+        When(idempotency_key__contains=":subscription:", then=Value(NoticeAudience.SUBSCRIBERS.value)),
+        When(idempotency_key__contains=":executive:", then=Value(NoticeAudience.EXECUTIVES.value)),
+        default=Value(NoticeAudience.CUSTOMERS.value),
         output_field=CharField(),
     )
     per_channel = list(
@@ -99,11 +120,16 @@ def communications_report(incident, *, now=None):
         )
         .order_by("audience", "channel")
     )
+    for row in per_channel:
+        row["audience_label"] = _label(NoticeAudience, row["audience"])
+        row["channel_label"] = _label(OutboundChannel, row["channel"])
     failures = list(
         notices.filter(status=OutboundStatus.FAILED)
         .order_by("created_at", "pk")
         .values("channel", "recipient", "last_error", "attempts")[:FAILURES_LISTED]
     )
+    for failure in failures:
+        failure["channel_label"] = _label(OutboundChannel, failure["channel"])
     end = incident.resolved_at or now
     opened = Q(created_at__gte=incident.declared_at, created_at__lte=end)
     if not incident.all_organizations:

@@ -17,7 +17,8 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from comms.models import OutboundChannel
 from comms.services import build_message, channel_key, choose_channels, deliverable_channels
@@ -152,14 +153,27 @@ def _period_start(routine, due_at):
     return due_at - timedelta(days=days)
 
 
+def period_label(routine, due_at, language):
+    """The period as a reader says it, in `language`: the week's Monday ("2 March 2026") or the month.
+
+    The template puts the words around it ("week of …"), so no sentence is
+    assembled here from pieces of two languages.
+    """
+    day = due_at.astimezone(_zone(routine)).date()
+    with translation.override(language):
+        if routine.frequency == RoutineFrequency.WEEKLY:
+            return date_format(day - timedelta(days=day.weekday()), "DATE_FORMAT")
+        return date_format(day, "YEAR_MONTH_FORMAT")
+
+
 def _rows(routine, period, due_at, key_prefix, now):
     from .notices import Texts
 
     texts = Texts(routine.template)
+    labels = {}
     shared = {
         "routine_name": routine.name,
         "routine_message": routine.message,
-        "period_label": period,
         "incident_count": str(
             Incident.objects.public()
             .filter(declared_at__gte=_period_start(routine, due_at), declared_at__lt=due_at)
@@ -178,7 +192,14 @@ def _rows(routine, period, due_at, key_prefix, now):
         recipients += 1
         subject, body, _short, used = texts.get(row["language"] or settings.LANGUAGE_CODE)
         name = " ".join(filter(None, [row["first_name"], row["last_name"]])) or row["username"]
-        mine = {**shared, "customer_name": name, "organization": row["organization__name"]}
+        if used not in labels:
+            labels[used] = period_label(routine, due_at, used)
+        mine = {
+            **shared,
+            "period_label": labels[used],
+            "customer_name": name,
+            "organization": row["organization__name"],
+        }
         allowed = tuple(row["organization__tier__allowed_channels"] or ())
         combo = (allowed, row["preferred_channel"], row["backup_channel"])
         if combo not in channels_for:

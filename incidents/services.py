@@ -38,6 +38,7 @@ from .models import (
     LinkState,
     MaintenanceWindow,
 )
+from .notices import write_catch_up_notices
 
 logger = logging.getLogger(__name__)
 
@@ -424,9 +425,14 @@ def release_notices(actor, incident, *, now=None):
     Called by the commander ("notify customers now") or by the maintenance
     sweep when the window ends. The cadence starts here: the first notice
     (or the next update, if customers already heard) is due one interval
-    from now. The updates posted while held are not re-sent: the next public
-    update tells the story. Returns False when nothing was held.
+    from now. Customers of an open incident get one catch-up notice with the
+    latest public update posted while held (not each of them; see
+    `notices.write_catch_up_notices`), written in this transaction so that a
+    second release finds nothing to do. The catch-up does not count as the
+    first notice: the commander still owes one within the interval. Returns
+    False when nothing was held.
     """
+
     now = now or timezone.now()
     with transaction.atomic():
         released = Incident.objects.filter(pk=incident.pk, notices_held_by__isnull=False).update(
@@ -435,13 +441,19 @@ def release_notices(actor, incident, *, now=None):
         if not released:
             return False
         incident.refresh_from_db()
+        data = {"by_sweep": actor is None}
         if incident.is_open:
             if incident.first_notice_at is None:
                 _deadline(incident, DeadlineKind.FIRST_NOTICE, now, incident.terms["first_notice"]).save()
             else:
                 next_update_deadline(incident, now).save()
             refresh_due_times([incident.pk])
-        _record(incident, actor, EventKind.NOTICES_RELEASED, at=now, data={"by_sweep": actor is None})
+            # After the deadline, so the notice names the time of the next word. A resolved incident is
+            # not announced after the fact: the window's completion notice covers it.
+            caught_up = write_catch_up_notices(incident, now=now)
+            if caught_up is not None:
+                data["catch_up_update"] = caught_up.pk
+        _record(incident, actor, EventKind.NOTICES_RELEASED, at=now, data=data)
     return True
 
 

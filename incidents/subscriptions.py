@@ -171,7 +171,7 @@ def unsubscribe(token, *, now=None):
     return subscription
 
 
-def subscriber_rows(incident, update, values, now):
+def subscriber_rows(incident, update, values, now, *, key_prefix=None):
     """Outbox rows (unsaved) of one public update for every active subscriber following its components.
 
     Keyed per subscription and update, so a re-run writes nothing new.
@@ -192,6 +192,7 @@ def subscriber_rows(incident, update, values, now):
         .only("pk", "email", "all_components", "language", "unsubscribe_token")
     )
     site = settings.FIRSTLINE_SITE_URL
+    key_prefix = key_prefix or f"incident:{incident.pk}:update:{update.pk}"
     rows = []
     for subscription in subscriptions:
         subject, body, _short, used = texts.get(subscription.language or settings.LANGUAGE_CODE)
@@ -207,7 +208,7 @@ def subscriber_rows(incident, update, values, now):
             rows.append(
                 build_message(
                     channel=OutboundChannel.EMAIL,
-                    key=f"incident:{incident.pk}:update:{update.pk}:subscription:{subscription.pk}",
+                    key=f"{key_prefix}:subscription:{subscription.pk}",
                     to=subscription.email,
                     subject=render_subject(subject, mine),
                     body=render(body, mine),

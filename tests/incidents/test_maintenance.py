@@ -9,7 +9,7 @@ import time_machine
 from django.urls import reverse
 
 from comms.models import OutboundMessage
-from incidents import maintenance, services
+from incidents import maintenance, reviews, services
 from incidents.maintenance import sweep_maintenance
 from incidents.models import (
     CadenceDeadline,
@@ -362,3 +362,92 @@ def test_status_page_keeps_its_query_count_with_many_windows(client, people, api
         assert page.content.decode().count('class="maintenance-window"') == 20
         with django_assert_max_num_queries(10):
             client.get(reverse("status:summary"))
+
+
+def declare_inside_window(people, api, run_on_commit, *, message="Reports time out during the upgrade."):
+    with time_machine.travel(START + timedelta(minutes=10), tick=False), run_on_commit():
+        return services.declare_incident(
+            people["manager"],
+            title="Reports time out",
+            severity=2,
+            commander=people["manager"],
+            communications_lead=people["agent"],
+            all_organizations=True,
+            components={api: ComponentStatus.PARTIAL_OUTAGE},
+            message=message,
+        )
+
+
+def catch_up_rows(incident):
+    return OutboundMessage.objects.filter(idempotency_key__startswith=f"incident:{incident.pk}:catch-up:")
+
+
+def test_the_window_ending_sends_one_catch_up_with_the_latest_held_update_with_the_sweep_run_twice(
+    people, api, follower, run_on_commit
+):
+    schedule(people, [api])
+    sweep_at(START)
+    incident = declare_inside_window(people, api, run_on_commit)
+    with time_machine.travel(START + timedelta(minutes=40), tick=False), run_on_commit():
+        services.post_update(people["manager"], incident, body="Queries are being rebuilt; reports return soon.")
+    assert not catch_up_rows(incident).exists()
+
+    with run_on_commit():
+        sweep_at(END)  # twice
+    rows = list(catch_up_rows(incident))
+    recipients = {row.idempotency_key.split(":catch-up:")[1].rsplit(":", 1)[0] for row in rows}
+    assert recipients >= {f"user:{people[name].pk}" for name in ("alice", "carmen", "bob")}
+    assert f"subscription:{follower.pk}" in {key.split(":catch-up:")[1] for key in (r.idempotency_key for r in rows)}
+    emails = [row for row in rows if row.channel == "email"]
+    assert emails and all("Queries are being rebuilt" in row.body for row in emails)
+    assert not any("during the upgrade" in row.body for row in rows)
+    first = CadenceDeadline.objects.pending().get(incident=incident, kind=DeadlineKind.FIRST_NOTICE)
+    assert first.due_at == END + timedelta(minutes=incident.terms["first_notice"])
+
+    with run_on_commit():
+        sweep_at(END + timedelta(minutes=1))
+        with time_machine.travel(END + timedelta(minutes=2), tick=False):
+            assert services.release_notices(people["manager"], incident) is False
+    assert catch_up_rows(incident).count() == len(rows)
+    assert IncidentEvent.objects.filter(incident=incident, kind=EventKind.NOTICES_RELEASED).count() == 1
+    released = IncidentEvent.objects.get(incident=incident, kind=EventKind.NOTICES_RELEASED)
+    assert released.data["catch_up_update"] == incident.updates.public().latest("created_at").pk
+    assert reviews.communications_report(incident)["notices_total"] == len(rows)
+
+
+def test_notify_customers_now_sends_the_catch_up_once(client, people, api, run_on_commit):
+    schedule(people, [api])
+    sweep_at(START)
+    incident = declare_inside_window(people, api, run_on_commit)
+    client.force_login(people["manager"])
+    url = reverse("incidents:incident-release-notices", args=[incident.ref])
+    with time_machine.travel(START + timedelta(minutes=20), tick=False), run_on_commit():
+        client.post(url)
+        client.post(url)
+    sent = catch_up_rows(incident).count()
+    emails = catch_up_rows(incident).filter(channel="email").values_list("body", flat=True)
+    assert sent and emails and all("during the upgrade" in body for body in emails)
+    sweep_at(END)
+    assert catch_up_rows(incident).count() == sent
+    assert CadenceDeadline.objects.pending().filter(incident=incident, kind=DeadlineKind.FIRST_NOTICE).count() == 1
+
+
+def test_an_incident_resolved_inside_the_window_sends_no_catch_up(people, api, run_on_commit):
+    schedule(people, [api])
+    sweep_at(START)
+    incident = declare_inside_window(people, api, run_on_commit)
+    with time_machine.travel(START + timedelta(minutes=30), tick=False), run_on_commit():
+        services.resolve_incident(people["manager"], incident, body="Fixed with the upgrade.")
+    sweep_at(END)
+    incident.refresh_from_db()
+    assert incident.notices_held_by is None
+    assert not catch_up_rows(incident).exists()
+
+
+def test_an_incident_without_a_public_update_sends_no_catch_up(people, api, run_on_commit):
+    schedule(people, [api])
+    sweep_at(START)
+    incident = declare_inside_window(people, api, run_on_commit, message="")
+    sweep_at(END)
+    assert not catch_up_rows(incident).exists()
+    assert CadenceDeadline.objects.pending().filter(incident=incident, kind=DeadlineKind.FIRST_NOTICE).exists()

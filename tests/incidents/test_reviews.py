@@ -169,3 +169,25 @@ def test_an_open_incident_has_no_review_yet(client, people):
     )
     assert "once the incident is resolved" in response.content.decode()
     assert not PostIncidentReview.objects.exists()
+
+
+def test_the_review_page_names_miss_kinds_channels_and_audiences_in_the_readers_language(client, people, run_on_commit):
+    incident = declare(people)
+    with time_machine.travel(START + timedelta(minutes=5, seconds=30), tick=False):
+        sweep_cadence()  # the first notice is late
+    with time_machine.travel(START + timedelta(minutes=7), tick=False), run_on_commit():
+        services.post_update(people["manager"], incident, body="We are on it.")
+    resolve(people, incident, START + timedelta(hours=1))
+    client.force_login(people["manager"])
+    url = reverse("incidents:review-detail", args=[incident.ref])
+
+    html = client.get(url).content.decode()
+    assert "First customer notice · " in html
+    assert "<td>Customers</td><td>Text message (SMS)</td>" in html
+    assert "<td>Portal inbox</td>" in html
+    assert "first_notice" not in html and "<td>customers</td>" not in html and "<td>sms</td>" not in html
+
+    people["manager"].language = "es"
+    people["manager"].save(update_fields=["language"])
+    html = client.get(url).content.decode()
+    assert "Primer aviso al cliente · " in html and "<td>Mensaje de texto (SMS)</td>" in html

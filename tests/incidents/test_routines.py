@@ -4,7 +4,9 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 
+from comms.defaults import TEMPLATES
 from comms.models import MessageTemplate, OutboundMessage
 from incidents.models import RoutineNotice, RoutineRun
 from incidents.routines import latest_occurrence, next_occurrence, schedule_routine, send_due_routines
@@ -99,3 +101,36 @@ def test_an_inactive_routine_sends_nothing(people):
     routine(is_active=False)
     assert sweep(MONDAY + timedelta(days=1)) == [0, 0]
     assert not OutboundMessage.objects.exists()
+
+
+@pytest.mark.parametrize("slug", ["routine-weekly-update", "routine-monthly-report"])
+def test_routine_templates_have_a_text_in_every_language(slug):
+    _kind, _name, texts = TEMPLATES[slug]
+    assert set(texts) == {code for code, _label in settings.LANGUAGES}
+    for subject, body in texts.values():
+        assert "{{ period_label }}" in subject and "{{ customer_name }}" in body
+
+
+def test_the_weekly_period_reads_as_the_weeks_monday_in_each_recipients_language(people):
+    CustomerFactory(username="fritz", organization=people["globex"], language="de")
+    CustomerFactory(username="aiko", organization=people["globex"], language="ja")
+    routine(weekday=2)  # Wednesday 4 March 2026: the week of Monday 2 March
+    sweep(MONDAY + timedelta(days=2, hours=2))
+    subjects = {
+        language: subject
+        for language, subject in OutboundMessage.objects.filter(channel="email").values_list("language", "subject")
+    }
+    assert "week of March 2, 2026" in subjects["en"]
+    assert "semana del 2 de marzo de 2026" in subjects["es"]
+    assert "Woche vom 2. März 2026" in subjects["de"]
+    assert "2026年3月2日" in subjects["ja"]
+    assert not any("W10" in subject for subject in subjects.values())
+
+
+def test_the_monthly_period_reads_as_the_month_in_the_recipients_language(people):
+    report = routine("routine-monthly-report", name="Monthly report", frequency="monthly", time_zone="UTC")
+    with time_machine.travel(MONDAY, tick=False):
+        schedule_routine(report)
+    sweep(datetime(2026, 4, 1, 9, 0, tzinfo=UTC))
+    subjects = dict(OutboundMessage.objects.filter(channel="email").values_list("language", "subject"))
+    assert "April 2026" in subjects["en"] and "abril de 2026" in subjects["es"]

@@ -193,3 +193,25 @@ def test_setup_schedules_registers_the_cadence_sweep_once(db):
     call_command("setup_schedules", stdout=io.StringIO())
     call_command("setup_schedules", stdout=io.StringIO())
     assert Schedule.objects.filter(name="incidents.sweep_cadence", func="incidents.tasks.sweep_cadence").count() == 1
+
+
+def test_closed_incidents_carry_a_closed_badge_on_the_list_and_their_page(
+    client, people, django_assert_max_num_queries
+):
+    closed = declare(people, title="Search was slow", severity=3)
+    services.resolve_incident(people["manager"], closed, body="Index rebuilt.")
+    services.close_incident(people["manager"], closed)
+    resolved = declare(people, title="Login was slow", severity=3)
+    services.resolve_incident(people["manager"], resolved, body="Cache warmed.")
+    for n in range(20):
+        declare(people, title=f"Open incident {n}", severity=4)
+    badge = '<span class="badge status-closed">Closed</span>'
+    client.force_login(people["manager"])
+
+    with django_assert_max_num_queries(12):
+        listing = client.get(reverse("incidents:incident-list")).content.decode()
+    rows = {row.split("</a>")[0].rsplit("</span> ", 1)[-1]: row for row in listing.split("<tr>")[2:]}
+    assert badge in rows["Search was slow"]
+    assert badge not in rows["Login was slow"] and badge not in rows["Open incident 0"]
+    assert badge in client.get(closed.get_absolute_url()).content.decode()
+    assert badge not in client.get(resolved.get_absolute_url()).content.decode()
