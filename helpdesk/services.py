@@ -16,7 +16,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import clocks, escalation
+from . import clocks, escalation, triage
 from .escalation import apply_arrival_rules
 from .models import (
     OPEN_STATUSES,
@@ -151,15 +151,35 @@ def create_ticket(
     language=None,
     queue=None,
     attachments=(),
+    inbound_address="",
 ):
-    """Open a ticket for `requester`'s organization and acknowledge it by email.
+    """Open a ticket for `requester`'s organization, triage it, and acknowledge it by email.
 
     The description becomes the first public message of the timeline.
+    Triage (helpdesk.triage) decides what the caller left open: category,
+    priority, language and queue before the ticket is saved, so the SLA
+    clocks start on the right priority; then the assignee. A value the
+    caller gives is kept.
     """
     if requester.organization_id is None:
         raise NotAllowed(_("The requester belongs to no organization."))
     now = timezone.now()
+    explicit = {
+        name: value
+        for name, value in {"priority": priority, "category": category, "language": language, "queue": queue}.items()
+        if value is not None
+    }
     with transaction.atomic():
+        decision = triage.decide(
+            subject=subject,
+            body=description,
+            requester=requester,
+            channel=channel,
+            at=now,
+            explicit=explicit,
+            inbound_address=inbound_address,
+            profile_language=requester.language,
+        )
         ticket = Ticket(
             requester=requester,
             organization_id=requester.organization_id,
@@ -175,6 +195,7 @@ def create_ticket(
         )
         if priority is not None:
             ticket.priority = priority
+        triage.apply_fields(ticket, decision)
         ticket.save()
         message = Message.objects.create(
             ticket=ticket, author=actor, body=description, body_html=render_markdown(description), created_at=now
@@ -189,8 +210,10 @@ def create_ticket(
             at=now,
             data={"channel": channel},
         )
+        triage.record(ticket, decision, now)
         clocks.start_ticket_clocks(ticket, now)
         apply_arrival_rules(actor, ticket, now)
+        triage.finish(actor, ticket, decision, now)
         tickets_changed()
         transaction.on_commit(lambda: _notify_created(ticket))
     return ticket
