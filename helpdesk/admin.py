@@ -65,6 +65,7 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("username", "email", "first_name", "last_name", "organization__name")
     list_select_related = ("organization", "team")
     autocomplete_fields = ("organization",)
+    filter_horizontal = ("skills", "groups", "user_permissions")
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
         (
@@ -83,6 +84,7 @@ class UserAdmin(DjangoUserAdmin):
                 )
             },
         ),
+        (_("Routing"), {"fields": ("capacity", "is_available", "away_since", "skills")}),
     )
     add_fieldsets = (
         *DjangoUserAdmin.add_fieldsets,
@@ -139,7 +141,7 @@ class OrganizationForm(forms.ModelForm):
 
     class Meta:
         model = Organization
-        fields = ("name", "tier", "signup_policy", "email_domains")
+        fields = ("name", "tier", "is_vip", "signup_policy", "email_domains")
 
 
 @admin.register(Organization)
@@ -165,7 +167,8 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(Queue)
 class QueueAdmin(admin.ModelAdmin):
-    list_display = ("name", "team")
+    list_display = ("name", "team", "assignment", "is_default")
+    list_editable = ("assignment",)
     list_select_related = ("team",)
     search_fields = ("name",)
 
@@ -423,3 +426,6 @@ class TicketReminderAdmin(admin.ModelAdmin):
     list_select_related = ("ticket", "agent")
     raw_id_fields = ("ticket", "agent")
     date_hierarchy = "due_at"
+
+
+from . import admin_triage  # noqa: E402, F401 - registers the triage and routing admin

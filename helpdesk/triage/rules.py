@@ -79,10 +79,10 @@ def check_condition(field_name, operator, value):
         raise ValidationError(_("Name one of the flags: %(flags)s.") % {"flags": ", ".join(Flag.values)}, code="flag")
 
 
-def check_actions(rule, *, template_exists):
+def check_actions(rule, *, template_exists, has_tags=False):
     """ValidationError listing what makes the rule's actions impossible or contradictory."""
     problems = []
-    if not rule.has_action() and not rule.stop_processing:
+    if not (rule.has_action() or has_tags or rule.stop_processing):
         problems.append(_("Give the rule at least one action."))
     if rule.set_priority and rule.raise_priority:
         problems.append(_("Either set a priority or raise it, not both."))

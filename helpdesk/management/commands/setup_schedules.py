@@ -21,6 +21,10 @@ SCHEDULES = {
     "helpdesk.refresh_sla_rollup": ("helpdesk.tasks.refresh_sla_rollup", 10),
     # 0 3 * * *  (daily) the SLA dashboard's daily counts for every day
     "helpdesk.rebuild_sla_rollup": ("helpdesk.tasks.rebuild_sla_rollup", 24 * 60),
+    # */1 * * * *  tickets held by agents who went away too long ago go back to their queue
+    "helpdesk.release_away_tickets": ("helpdesk.tasks.release_away_tickets", 1),
+    # 0 4 * * 1  (weekly) retrain the triage classifier on resolved tickets
+    "helpdesk.retrain_triage_classifier": ("helpdesk.tasks.retrain_triage_classifier", 7 * 24 * 60),
     # */1 * * * *  record that a worker is alive, for /healthz
     "helpdesk.heartbeat": ("helpdesk.tasks.heartbeat", 1),
     # 0 * * * *  (hourly) one reminder for survey invitations left unanswered (named by string: no import)
