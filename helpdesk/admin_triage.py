@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 from django.shortcuts import render
 from django.urls import path
@@ -14,7 +15,7 @@ from comms.models import MessageTemplate
 
 from . import triage
 from .models import Channel, ClassifierModel, RoutingRule, TicketTriage, TriageCondition, TriageRule, User
-from .triage import classifier
+from .triage import classifier, config
 from .triage.rules import check_actions, check_condition
 
 
@@ -107,8 +108,24 @@ class RuleTestForm(forms.Form):
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices, initial=Channel.WEB)
 
 
+class ClearsTriageConfig:
+    """This process's cached triage configuration is dropped at once after an edit (others within seconds)."""
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        transaction.on_commit(config.clear)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        transaction.on_commit(config.clear)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(config.clear)
+
+
 @admin.register(TriageRule)
-class TriageRuleAdmin(admin.ModelAdmin):
+class TriageRuleAdmin(ClearsTriageConfig, admin.ModelAdmin):
     form = TriageRuleForm
     inlines = [ConditionInline]
     list_display = (
@@ -182,7 +199,7 @@ class TriageRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(admin.ModelAdmin):
+class RoutingRuleAdmin(ClearsTriageConfig, admin.ModelAdmin):
     form = RoutingRuleForm
     list_display = ("name", "order", "is_active", "category", "channel", "inbound_address", "tier", "queue")
     list_editable = ("order", "is_active")

@@ -387,3 +387,5 @@ FIRSTLINE_TRIAGE_FRUSTRATION_SIGNALS = int(os.environ.get("TRIAGE_FRUSTRATION_SI
 FIRSTLINE_TRIAGE_AWAY_RELEASE_MINUTES = int(os.environ.get("TRIAGE_AWAY_RELEASE_MINUTES", "30"))
 # Resolved tickets with a category needed before the classifier is trained.
 FIRSTLINE_TRIAGE_MIN_TRAINING = int(os.environ.get("TRIAGE_MIN_TRAINING", "30"))
+# How long a process reuses the triage rules, routes and model before reading them again.
+FIRSTLINE_TRIAGE_CACHE_SECONDS = int(os.environ.get("TRIAGE_CACHE_SECONDS", "30"))

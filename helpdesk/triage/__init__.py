@@ -37,9 +37,8 @@ from ..models import (
     Ticket,
     TicketEvent,
     TicketTriage,
-    TriageRule,
 )
-from . import classifier, routing
+from . import classifier, config, routing
 from .rules import Facts, rule_matches
 from .text import detect_language, frustration_signals, security_words
 
@@ -76,8 +75,14 @@ class Decision:
 
 
 def _step(decision, name, function, *args):
-    """Run one step in a savepoint; a failure is kept on the decision, never raised."""
+    """Run one step in a savepoint; a failure is kept on the decision, never raised.
+
+    Outside a transaction (the admin's rule tester, the bench) a step only
+    reads, so it runs without one rather than opening a write transaction.
+    """
     try:
+        if not transaction.get_connection().in_atomic_block:
+            return function(*args)
         with transaction.atomic():
             return function(*args)
     except Exception as error:  # noqa: BLE001 - triage must never lose the ticket
@@ -140,7 +145,7 @@ def decide(*, subject, body, requester, channel, at, explicit, inbound_address="
                 decision.queue = routed[0]
                 decision.because("queue", routed[0], routed[1])
         if decision.queue is None and decision.failures:
-            decision.queue = routing.default_queue()
+            decision.queue = config.current().default_queue
             if decision.queue is not None:
                 decision.because("queue", decision.queue, _("default queue, because a triage step failed"))
     return decision
@@ -196,17 +201,9 @@ def _decide_flags(decision, facts, requester, at):
     decision.tags.extend(FLAG_TAGS[flag] for flag in Flag if flag in decision.flags)
 
 
-def active_rules():
-    return list(
-        TriageRule.objects.filter(is_active=True)
-        .select_related("set_category", "set_queue", "set_assignee", "set_team")
-        .prefetch_related("conditions", "add_tags")
-    )
-
-
 def _matching_rules(decision, facts, rules=None):
     matched = []
-    for rule in active_rules() if rules is None else rules:
+    for rule in config.current().rules if rules is None else rules:
         if rule_matches(rule, facts):
             matched.append(rule)
             if rule.stop_processing:

@@ -1,8 +1,8 @@
 """The learned classifier: category and priority from a ticket's text.
 
-scikit-learn: TF-IDF over words (and word pairs) plus character n-grams
-(which is what lets Chinese and Japanese, written without spaces, be read at
-all), feeding a logistic regression whose probabilities are the confidence.
+scikit-learn: TF-IDF over words and word pairs, with Chinese and Japanese
+(written without spaces) read as characters and character pairs, feeding a
+linear model with logistic loss whose probabilities are the confidence.
 Trained on resolved tickets' final category and priority, with a held-out
 fifth for the accuracy admins see, then refitted on everything. The fitted
 pipelines are pickled with joblib into a ClassifierModel row (see its
@@ -11,6 +11,7 @@ docstring for why that is safe) and loaded once per process.
 
 import io
 import logging
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -32,32 +33,57 @@ def ticket_text(subject, body):
     return f"{subject or ''}\n{(body or '')[:2000]}"
 
 
-def _pipeline():
+WORD = re.compile(r"[^\W\d_]+")
+CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def features(text):
+    """Words and word pairs; runs of Chinese or Japanese, which have no spaces, as single characters and pairs.
+
+    One analyser instead of a union of two vectorisers: a union costs a
+    parallel-processing round trip per ticket, ten times the work itself.
+    """
+    out = []
+    previous = None
+    for token in WORD.findall(text.lower()):
+        if CJK.search(token):
+            out.extend(token)
+            out.extend(token[i : i + 2] for i in range(len(token) - 1))
+            previous = None
+            continue
+        out.append(token)
+        if previous:
+            out.append(f"{previous} {token}")
+        previous = token
+    return out
+
+
+def _vectorizer():
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import FeatureUnion, Pipeline
 
-    features = FeatureUnion(
-        [
-            ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)),
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2)),
-        ]
-    )
-    return Pipeline([("features", features), ("model", LogisticRegression(C=8.0, max_iter=2000))])
+    return TfidfVectorizer(analyzer=features, sublinear_tf=True)
 
 
-def _fit_and_score(texts, labels, *, seed=0):
-    """(held-out accuracy, test size, pipeline fitted on all of it)."""
+def _model():
+    from sklearn.linear_model import SGDClassifier
+
+    # Logistic loss, so the model gives probabilities: its confidence.
+    return SGDClassifier(loss="log_loss", alpha=1e-5, max_iter=50, tol=1e-4, random_state=0)
+
+
+def _fit_and_score(texts, targets, *, seed=0):
+    """(held-out accuracy, test size): fit on four fifths, score on the rest."""
     from sklearn.model_selection import train_test_split
 
-    counts = {label: labels.count(label) for label in set(labels)}
-    stratify = labels if min(counts.values()) >= 2 else None
+    counts = {label: list(targets).count(label) for label in set(targets)}
+    stratify = targets if min(counts.values()) >= 2 else None
     x_train, x_test, y_train, y_test = train_test_split(
-        texts, labels, test_size=0.2, random_state=seed, stratify=stratify
+        texts, targets, test_size=0.2, random_state=seed, stratify=stratify
     )
-    held_out = _pipeline().fit(x_train, y_train)
-    accuracy = float((held_out.predict(x_test) == y_test).mean()) if x_test else None
-    return accuracy, len(x_test), _pipeline().fit(texts, labels)
+    vectorizer = _vectorizer()
+    model = _model().fit(vectorizer.fit_transform(x_train), y_train)
+    accuracy = float((model.predict(vectorizer.transform(x_test)) == y_test).mean()) if len(x_test) else None
+    return accuracy, len(x_test)
 
 
 def train(examples):
@@ -73,11 +99,15 @@ def train(examples):
     texts = [e[0] for e in examples]
     categories = np.array([e[1] for e in examples])
     priorities = np.array([e[2] for e in examples])
-    category_accuracy, tested, category_model = _fit_and_score(texts, list(categories))
-    pipelines = {"category": category_model}
+    category_accuracy, tested = _fit_and_score(texts, categories)
+    # Then on everything, one vocabulary for both models so a ticket is vectorised once.
+    vectorizer = _vectorizer()
+    matrix = vectorizer.fit_transform(texts)
+    pipelines = {"vectorizer": vectorizer, "category": _model().fit(matrix, categories)}
     priority_accuracy = None
     if len(set(priorities.tolist())) >= 2:
-        priority_accuracy, _tested, pipelines["priority"] = _fit_and_score(texts, list(priorities))
+        priority_accuracy, _tested = _fit_and_score(texts, priorities)
+        pipelines["priority"] = _model().fit(matrix, priorities)
     report = {
         "trained_on": len(examples) - tested,
         "tested_on": tested,
@@ -109,13 +139,19 @@ def retrain(examples=None):
         row = ClassifierModel.objects.create(
             created_at=timezone.now(), is_active=True, pipeline=buffer.getvalue(), **report
         )
+    _loaded.clear()
     _loaded[row.pk] = pipelines
+    from .config import clear
+
+    clear()
     return row
 
 
 def _active():
     """(row pk, pipelines) of the model in use, loaded once per process; (None, None) without one."""
-    pk = ClassifierModel.objects.filter(is_active=True).values_list("pk", flat=True).first()
+    from .config import current
+
+    pk = current().classifier_pk
     if pk is None:
         return None, None
     if pk not in _loaded:
@@ -127,6 +163,12 @@ def _active():
     return pk, _loaded[pk]
 
 
+def current_categories():
+    from .config import current
+
+    return current().categories
+
+
 @dataclass(frozen=True)
 class Prediction:
     category: Category | None
@@ -135,10 +177,10 @@ class Prediction:
     priority_confidence: float
 
 
-def _best(pipeline, text):
-    probabilities = pipeline.predict_proba([text])[0]
+def _best(model, vector):
+    probabilities = model.predict_proba(vector)[0]
     index = int(probabilities.argmax())
-    return pipeline.classes_[index], float(probabilities[index])
+    return model.classes_[index], float(probabilities[index])
 
 
 def predict(subject, body, *, categories=None):
@@ -146,11 +188,11 @@ def predict(subject, body, *, categories=None):
     _pk, pipelines = _active()
     if not pipelines:
         return None
-    text = ticket_text(subject, body)
-    slug, category_confidence = _best(pipelines["category"], text)
-    category = Category.objects.filter(slug=slug).first() if categories is None else categories.get(slug)
+    vector = pipelines["vectorizer"].transform([ticket_text(subject, body)])
+    slug, category_confidence = _best(pipelines["category"], vector)
+    category = (categories or current_categories()).get(slug)
     priority, priority_confidence = (None, 0.0)
     if "priority" in pipelines:
-        priority, priority_confidence = _best(pipelines["priority"], text)
+        priority, priority_confidence = _best(pipelines["priority"], vector)
         priority = int(priority)
     return Prediction(category, round(category_confidence, 2), priority, round(priority_confidence, 2))

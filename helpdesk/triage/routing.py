@@ -20,8 +20,6 @@ from ..models import (
     STAFF_ROLES,
     AssignmentMode,
     EventKind,
-    Queue,
-    RoutingRule,
     Ticket,
     TicketEvent,
     User,
@@ -31,13 +29,11 @@ from ..timeline import record_event, tickets_changed
 ASSIGNABLE_ROLES = [role for role in STAFF_ROLES if role in ("agent", "team_lead")]
 
 
-def default_queue():
-    return Queue.objects.filter(is_default=True).first()
-
-
 def route_queue(*, category, channel, inbound_address, tier):
     """(queue, reason) from the first routing rule that fits, else the default queue, else (None, "")."""
-    rules = RoutingRule.objects.filter(is_active=True).select_related("queue", "category", "tier")
+    from .config import current
+
+    rules = current().routes
     address = (inbound_address or "").lower()
     for rule in rules:
         if rule.category_id and (category is None or rule.category_id != category.pk):
@@ -49,7 +45,7 @@ def route_queue(*, category, channel, inbound_address, tier):
         if rule.tier_id and (tier is None or rule.tier_id != tier.pk):
             continue
         return rule.queue, _("routing rule “%(name)s”") % {"name": rule.name}
-    queue = default_queue()
+    queue = current().default_queue
     if queue is not None:
         return queue, _("default queue")
     return None, ""

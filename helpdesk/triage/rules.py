@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from ..models import ConditionField, Flag, Operator
+from .text import has_phrase, padded_words
 
 REGEX_MAX_LENGTH = 200
 # A group that holds a quantifier and is itself quantified: (x+)+, (x*)*, (x+){2,}, (?:a|b+)*…
@@ -159,7 +160,8 @@ def condition_holds(condition, facts, compiled=None):
     if operator == Operator.IN_LIST:
         return lowered.strip() in _items(value)
     if operator == Operator.ANY_WORD:
-        return any(item in lowered for item in _items(value))
+        padded = padded_words(actual)
+        return any(has_phrase(item, padded, lowered) for item in _items(value))
     if operator == Operator.REGEX:
         pattern = compiled or check_regex(value)
         return pattern.search(actual) is not None

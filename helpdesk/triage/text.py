@@ -321,12 +321,12 @@ def words(text):
     return WORD.findall((text or "").lower())
 
 
-def _padded(text):
+def padded_words(text):
     """Lowercased words joined by single spaces, with a space at each end, for whole-word phrase search."""
     return " " + " ".join(words(text)) + " "
 
 
-def _has(phrase, padded, raw):
+def has_phrase(phrase, padded, raw):
     """A phrase as whole words (Latin scripts) or as a substring (CJK, which has no spaces)."""
     if KANA.search(phrase) or HAN.search(phrase):
         return phrase in raw
@@ -372,11 +372,11 @@ _VOCABULARY = {code: frozenset(listed) for code, listed in FUNCTION_WORDS.items(
 def frustration_signals(text):
     """The signs of an unhappy customer found in `text`, as short labels (phrases, shouting, '!!!')."""
     text = text or ""
-    padded = _padded(text)
+    padded = padded_words(text)
     found = []
     for phrases in FRUSTRATION.values():
         for phrase in phrases:
-            if _has(phrase, padded, text) and phrase not in found:
+            if has_phrase(phrase, padded, text) and phrase not in found:
                 found.append(phrase)
     letters = [ch for ch in text if ch.isalpha() and ch.isascii()]
     if len(letters) >= 12 and sum(ch.isupper() for ch in letters) / len(letters) > 0.6:
@@ -389,6 +389,6 @@ def frustration_signals(text):
 def security_words(text):
     """Security words found in `text`."""
     text = text or ""
-    padded = _padded(text)
+    padded = padded_words(text)
     lowered = text.lower()
-    return [phrase for phrases in SECURITY.values() for phrase in phrases if _has(phrase, padded, lowered)]
+    return [phrase for phrases in SECURITY.values() for phrase in phrases if has_phrase(phrase, padded, lowered)]

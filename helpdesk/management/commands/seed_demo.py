@@ -40,6 +40,7 @@ from helpdesk.models import (
     User,
 )
 from helpdesk.sla_defaults import install_defaults
+from helpdesk.triage.defaults import install_default_triage
 from knowledge import demo as knowledge_demo
 
 ORGANIZATIONS = [("Acme", "Enterprise"), ("Globex", "Essential"), ("Initech", "Premium"), ("Umbrella", "Standard")]
@@ -345,6 +346,8 @@ class Command(BaseCommand):
             seed_configuration()
             people = seed_people()
         created = seed_tickets(people)
+        # After the demo tickets, which carry their own queue and assignee: new tickets are triaged.
+        install_default_triage(people)
         knowledge_demo.install(author=people["agent1"], approver=people["manager"])
         call_command(
             "seed_feedback_demo", stdout=self.stdout
