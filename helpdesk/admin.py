@@ -107,6 +107,13 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.is_customer:
+            # Capacity, availability and skills are for agents; a customer's form leaves them out.
+            return [fieldset for fieldset in fieldsets if fieldset[0] != _("Routing")]
+        return fieldsets
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if not change or "role" in form.changed_data:

@@ -44,6 +44,7 @@ from .timeline import (  # noqa: F401 - the refusals are part of this module's i
     tickets_changed,
     touch,
 )
+from .triage import services as triage_services
 
 # --- users and roles ----------------------------------------------------------------
 
@@ -352,6 +353,8 @@ def update_ticket(actor, ticket, *, expected_version=None, **changes):
         fields = _apply_changes(actor, current, changes, now)
         if fields:
             touch(current, now, *fields)
+        if "category" in fields:
+            triage_services.note_category_change(actor, current, now)
         if {"priority", "category"} & set(fields) and current.is_open:
             # Raised to critical, or moved to a routed category: the same rules as on arrival.
             apply_arrival_rules(actor, current, now)

@@ -115,16 +115,6 @@ def assign_by_routing(ticket, *, now, mode=AssignmentMode.LEAST_LOADED, team=Non
     return chosen, ", ".join(why)
 
 
-def set_availability(actor, *, available):
-    """An agent marks themselves available or away; away starts the clock on giving tickets back."""
-    now = timezone.now()
-    with transaction.atomic():
-        User.objects.filter(pk=actor.pk).update(is_available=available, away_since=None if available else now)
-    actor.is_available = available
-    actor.away_since = None if available else now
-    return actor
-
-
 def release_from_away_agents(*, now=None):
     """Tickets held by agents away longer than the setting go back to their queue, set-wise; returns how many.
 
