@@ -17,8 +17,53 @@ from ..models import ConditionField, Flag, Operator
 from .text import has_phrase, padded_words
 
 REGEX_MAX_LENGTH = 200
-# A group that holds a quantifier and is itself quantified: (x+)+, (x*)*, (x+){2,}, (?:a|b+)*…
-NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{]")
+REPEAT = re.compile(r"[+*]|\{\d*,\d*\}|\{\d*\d{2,}\}|\{[2-9]\}")
+
+
+def _repeats_at(pattern, index):
+    """Whether a repeating quantifier (+, *, {n,}, {n,m}, {n} with n > 1) starts at `index`."""
+    return REPEAT.match(pattern, index) is not None
+
+
+def nests_quantifiers(pattern):
+    """Whether a group that repeats contains something that repeats: (a+)+, ((a|b)+)*, (?:x*){2,}."""
+    stack = [False]  # per open group: does it hold a repeat?
+    i, length = 0, len(pattern)
+    while i < length:
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            if i < length and _repeats_at(pattern, i):
+                stack[-1] = True
+            continue
+        if ch == "[":  # a character class: skip to its end
+            i += 1
+            if i < length and pattern[i] == "^":
+                i += 1
+            if i < length and pattern[i] == "]":
+                i += 1
+            while i < length and pattern[i] != "]":
+                i += 2 if pattern[i] == "\\" else 1
+            i += 1
+            if i < length and _repeats_at(pattern, i):
+                stack[-1] = True
+            continue
+        if ch == "(":
+            stack.append(False)
+        elif ch == ")" and len(stack) > 1:
+            inner = stack.pop()
+            if i + 1 < length and _repeats_at(pattern, i + 1):
+                if inner:
+                    return True
+                stack[-1] = True
+            elif inner:
+                stack[-1] = True
+        elif _repeats_at(pattern, i):
+            stack[-1] = True
+        i += 1
+    return False
+
+
 # Operators each field accepts.
 TEXT_OPERATORS = {
     Operator.CONTAINS,
@@ -50,7 +95,7 @@ def check_regex(pattern):
             _("Keep regular expressions under %(limit)s characters.") % {"limit": REGEX_MAX_LENGTH},
             code="regex_length",
         )
-    if NESTED_QUANTIFIER.search(pattern):
+    if nests_quantifiers(pattern):
         raise ValidationError(
             _("A repeated group that itself repeats, such as (a+)+, can take forever to match; rewrite it."),
             code="regex_nested",
