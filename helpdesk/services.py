@@ -165,11 +165,12 @@ def create_ticket(
     if requester.organization_id is None:
         raise NotAllowed(_("The requester belongs to no organization."))
     now = timezone.now()
-    explicit = {
-        name: value
-        for name, value in {"priority": priority, "category": category, "language": language, "queue": queue}.items()
-        if value is not None
-    }
+    given = {"priority": priority, "category": category, "language": language, "queue": queue}
+    explicit = {name: value for name, value in given.items() if value is not None}
+    # What a customer picks on the portal is their view, which the admin's rules may overrule; an agent's is kept.
+    customer_said = {}
+    if not actor.is_agent:
+        customer_said = {name: explicit.pop(name) for name in ("priority", "category") if name in explicit}
     with transaction.atomic():
         decision = triage.decide(
             subject=subject,
@@ -178,6 +179,7 @@ def create_ticket(
             channel=channel,
             at=now,
             explicit=explicit,
+            customer_said=customer_said,
             inbound_address=inbound_address,
             profile_language=requester.language,
         )
@@ -194,7 +196,7 @@ def create_ticket(
             updated_at=now,
             last_public_at=now,
         )
-        if priority is not None:
+        if "priority" in explicit:
             ticket.priority = priority
         triage.apply_fields(ticket, decision)
         ticket.save()

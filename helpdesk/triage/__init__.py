@@ -114,11 +114,15 @@ def facts_for(*, subject, body, requester, channel, at, language=""):
     )
 
 
-def decide(*, subject, body, requester, channel, at, explicit, inbound_address="", profile_language=""):
+def decide(
+    *, subject, body, requester, channel, at, explicit, customer_said=None, inbound_address="", profile_language=""
+):
     """What triage would do with a new ticket, without writing anything.
 
     `explicit` maps field names (category, priority, language, queue) to the
-    values the caller chose; those are kept as they are.
+    values the caller chose; those are kept as they are. `customer_said`
+    holds what a customer picked (priority, category): a rule overrules it,
+    the model does not.
     """
     decision = Decision()
     facts = facts_for(subject=subject, body=body, requester=requester, channel=channel, at=at)
@@ -129,7 +133,7 @@ def decide(*, subject, body, requester, channel, at, explicit, inbound_address="
         facts.flags = set(decision.flags)
         prediction = _step(decision, "classifier", classifier.predict, subject, body)
         rules = _step(decision, "rules", _matching_rules, decision, facts)
-        _combine(decision, explicit, prediction, rules or [])
+        _combine(decision, explicit, customer_said or {}, prediction, rules or [])
         if "queue" in explicit:
             decision.queue = explicit["queue"]
         elif decision.queue is None:
@@ -216,7 +220,7 @@ def _first(rules, attribute):
     return next((rule for rule in rules if getattr(rule, attribute)), None)
 
 
-def _combine(decision, explicit, prediction, rules):
+def _combine(decision, explicit, customer_said, prediction, rules):
     """Category, priority, queue, people and side effects: the caller first, then rules, then the model."""
     threshold = settings.FIRSTLINE_TRIAGE_CONFIDENCE
     decision.suggestion = prediction
@@ -227,6 +231,9 @@ def _combine(decision, explicit, prediction, rules):
     elif rule:
         decision.category = rule.set_category
         decision.because("category", rule.set_category, _("rule “%(name)s” matched") % {"name": rule.name})
+    elif customer_said.get("category") is not None:
+        decision.category = customer_said["category"]
+        decision.because("category", decision.category, _("chosen by the customer"), quiet=True)
     elif prediction and prediction.category is not None:
         reason = _("model, %(confidence)s") % {"confidence": f"{prediction.category_confidence:.2f}"}
         if prediction.category_confidence >= threshold:
@@ -250,6 +257,9 @@ def _combine(decision, explicit, prediction, rules):
             decision.because(
                 "priority", Priority(rule.set_priority).label, _("rule “%(name)s” matched") % {"name": rule.name}
             )
+        elif customer_said.get("priority") is not None:
+            decision.priority = customer_said["priority"]
+            decision.because("priority", Priority(decision.priority).label, _("chosen by the customer"), quiet=True)
         elif prediction and prediction.priority and prediction.priority_confidence >= threshold:
             decision.priority = prediction.priority
             decision.because(
