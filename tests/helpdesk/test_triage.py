@@ -68,10 +68,10 @@ def test_triage_priority_feeds_the_sla_clock(demo_rules, alice):
     assert due[urgent.pk] < due[quiet.pk]  # the clock started on the priority triage set
 
 
-def test_values_given_by_the_caller_win_over_triage(demo_rules, alice):
+def test_values_an_agent_gives_win_over_triage(demo_rules, alice):
     general = Queue.objects.get(name="General")
     ticket = services.create_ticket(
-        alice,
+        AgentFactory(),
         requester=alice,
         subject="Payment failed",
         description="Declined.",
@@ -81,6 +81,14 @@ def test_values_given_by_the_caller_win_over_triage(demo_rules, alice):
     )
     assert (ticket.priority, ticket.queue, ticket.language) == (Priority.LOW, general, "fr")
     assert ticket.category.slug == "billing"  # nobody chose one: the rule did
+
+
+def test_what_a_customer_picks_stands_unless_a_rule_overrules_it(demo_rules, alice):
+    kept = services.create_ticket(alice, requester=alice, subject="A question", description="x", priority=Priority.LOW)
+    overruled = services.create_ticket(
+        alice, requester=alice, subject="Payment failed", description="Declined.", priority=Priority.LOW
+    )
+    assert (kept.priority, overruled.priority) == (Priority.LOW, Priority.HIGH)
 
 
 def test_language_is_read_from_the_text_and_falls_back_to_the_profile(alice):
