@@ -19,7 +19,10 @@ def answer_suggestion(actor, ticket, *, keep, category=None):
 
     with transaction.atomic():
         triage = (
-            TicketTriage.objects.select_for_update().select_related("suggested_category").filter(ticket=ticket).first()
+            TicketTriage.objects.select_for_update(of=("self",))
+            .select_related("suggested_category")
+            .filter(ticket=ticket)
+            .first()
         )
         if triage is None or triage.suggested_category_id is None:
             raise NotAllowed(_("There is no suggestion on this ticket."))
