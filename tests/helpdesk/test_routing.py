@@ -183,3 +183,18 @@ def test_500_concurrent_tickets_never_push_an_agent_over_capacity():
         assert agent.assigned_tickets.filter(is_open=1).count() <= agent.capacity
     assert Ticket.objects.filter(assignee__isnull=False).count() == capacity  # everyone full, the rest wait
     assert Ticket.objects.filter(assignee__isnull=True).count() == total - capacity
+
+
+def test_an_email_to_the_billing_address_lands_in_the_billing_queue(alice, queue, run_on_commit):
+    from comms import inbound
+    from comms.models import InboundSource
+    from tests.comms.emails import build_email
+
+    general = QueueFactory(name="General desk")
+    RoutingRule.objects.create(name="Billing mailbox", inbound_address="billing@example.com", queue=general)
+    raw = build_email(sender=f"Alice <{alice.email}>", to="Billing <Billing@Example.com>", subject="Invoice")
+    with run_on_commit():
+        email, _created = inbound.store_inbound_email(raw, source=InboundSource.IMAP)
+    inbound.process_inbound_email(email.pk)
+    ticket = Ticket.objects.get()
+    assert ticket.channel == Channel.EMAIL and ticket.queue == general
