@@ -113,3 +113,24 @@ def install_default_triage(people=None):
         person = (people or {}).get(username)
         if person is not None and not person.skills.exists():
             person.skills.add(*[categories[slug] for slug in slugs if slug in categories])
+
+
+def train_demo_classifier(dataset_path):
+    """A first classifier from the generated, labelled tickets shipped with the bench, so the demo shows
+    suggestions before it has resolved tickets of its own. Skipped when a classifier exists or the file is absent."""
+    import json
+
+    from ..models import ClassifierModel
+    from . import classifier
+
+    if ClassifierModel.objects.exists() or not dataset_path.exists():
+        return None
+    with dataset_path.open(encoding="utf-8") as lines:
+        rows = [json.loads(line) for line in lines if line.strip()]
+    known = set(Category.objects.values_list("slug", flat=True))
+    examples = [
+        (classifier.ticket_text(row["subject"], row["body"]), row["category"], row["priority"])
+        for row in rows
+        if row["category"] in known
+    ]
+    return classifier.retrain(examples)
