@@ -61,6 +61,7 @@ class UserAdmin(DjangoUserAdmin):
         "is_active",
         "pending_activation",
         "is_staff",
+        "is_available",
     )
     search_fields = ("username", "email", "first_name", "last_name", "organization__name")
     list_select_related = ("organization", "team")

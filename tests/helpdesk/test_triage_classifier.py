@@ -179,3 +179,26 @@ def test_admin_lists_accuracy_and_retrains_now(admin_client, categories, alice):
     assert "A new classifier is in use" in response.content.decode()
     page = admin_client.get(url).content.decode()
     assert "%" in page and ClassifierModel.objects.filter(is_active=True).exists()
+
+
+def test_ticket_page_with_a_suggestion_keeps_its_query_budget(
+    model, alice, client, settings, django_assert_max_num_queries
+):
+    from .test_agent_views import DETAIL_QUERIES
+
+    settings.FIRSTLINE_TRIAGE_CONFIDENCE = 1.01
+    client.force_login(AgentFactory())
+    few = services.create_ticket(alice, requester=alice, subject="Cannot sign in", description="Wrong password.")
+    many = services.create_ticket(
+        alice,
+        requester=alice,
+        subject="Payment failed AGAIN!!!",
+        description="Third time. Unacceptable. Our account may be hacked. Se ha caído todo.",
+    )
+    counts = []
+    for ticket in (few, many):
+        with django_assert_max_num_queries(DETAIL_QUERIES + 1) as captured:  # + the categories to correct to
+            page = client.get(reverse("helpdesk:ticket-detail", args=[ticket.ref])).content.decode()
+        assert "Why this ticket is here" in page and "Suggested category" in page
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
