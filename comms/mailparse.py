@@ -62,6 +62,8 @@ class ParsedEmail:
     attachments: list[EmailAttachment] = field(default_factory=list)
     # Why this looks like a machine's mail (auto-reply, bounce, list), or "".
     auto_reply: str = ""
+    # The address it was delivered to (e.g. billing@…), for routing; "" when unknown.
+    recipient: str = ""
 
 
 # --- header values ------------------------------------------------------------------------
@@ -107,6 +109,20 @@ def _decoded_header(msg, name):
 
 def _message_ids(text):
     return MSGID.findall(text or "")
+
+
+def _recipient(msg):
+    """The address the mail was delivered to: Delivered-To or X-Original-To, else the first To; lowercased."""
+    for name in ("Delivered-To", "X-Original-To"):
+        _name, address = parseaddr(_raw_header(msg, name))
+        if "@" in address:
+            return one_line(address, 254).lower()
+    with contextlib.suppress(Exception):  # a malformed To only costs the routing hint
+        header = msg.get("To")
+        for address in header.addresses if header is not None else ():
+            if address.addr_spec and "@" in address.addr_spec:
+                return one_line(address.addr_spec, 254).lower()
+    return ""
 
 
 def _message_id(msg):
@@ -395,4 +411,5 @@ def parse_email(raw):
         full_text=full_text,
         attachments=attachments,
         auto_reply=auto_reply_reason(msg, sender),
+        recipient=_recipient(msg),
     )

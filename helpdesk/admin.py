@@ -61,10 +61,12 @@ class UserAdmin(DjangoUserAdmin):
         "is_active",
         "pending_activation",
         "is_staff",
+        "is_available",
     )
     search_fields = ("username", "email", "first_name", "last_name", "organization__name")
     list_select_related = ("organization", "team")
     autocomplete_fields = ("organization",)
+    filter_horizontal = ("skills", "groups", "user_permissions")
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
         (
@@ -83,6 +85,7 @@ class UserAdmin(DjangoUserAdmin):
                 )
             },
         ),
+        (_("Routing"), {"fields": ("capacity", "is_available", "away_since", "skills")}),
     )
     add_fieldsets = (
         *DjangoUserAdmin.add_fieldsets,
@@ -104,6 +107,13 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.is_customer:
+            # Capacity, availability and skills are for agents; a customer's form leaves them out.
+            return [fieldset for fieldset in fieldsets if fieldset[0] != _("Routing")]
+        return fieldsets
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -139,7 +149,7 @@ class OrganizationForm(forms.ModelForm):
 
     class Meta:
         model = Organization
-        fields = ("name", "tier", "signup_policy", "email_domains")
+        fields = ("name", "tier", "is_vip", "signup_policy", "email_domains")
 
 
 @admin.register(Organization)
@@ -165,7 +175,8 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(Queue)
 class QueueAdmin(admin.ModelAdmin):
-    list_display = ("name", "team")
+    list_display = ("name", "team", "assignment", "is_default")
+    list_editable = ("assignment",)
     list_select_related = ("team",)
     search_fields = ("name",)
 
@@ -423,3 +434,6 @@ class TicketReminderAdmin(admin.ModelAdmin):
     list_select_related = ("ticket", "agent")
     raw_id_fields = ("ticket", "agent")
     date_hierarchy = "due_at"
+
+
+from . import admin_triage  # noqa: E402, F401 - registers the triage and routing admin

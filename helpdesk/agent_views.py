@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import retarget, trigger_client_event
 
@@ -39,9 +39,31 @@ from .forms import (
     TicketFieldsForm,
     TicketFilterForm,
 )
-from .models import Macro, MacroApplication, Priority, Status, SupportLevel, Ticket, TicketEvent, TicketReminder, User
+from .models import (
+    Category,
+    Macro,
+    MacroApplication,
+    Priority,
+    Status,
+    SupportLevel,
+    Ticket,
+    TicketEvent,
+    TicketReminder,
+    TicketTriage,
+    User,
+)
 
 RESOLVED_WINDOW = timedelta(days=7)
+# What each triage reason decided, as the sidebar names it.
+TRIAGE_LABELS = {
+    "category": gettext_lazy("Category"),
+    "priority": gettext_lazy("Priority"),
+    "language": gettext_lazy("Language"),
+    "queue": gettext_lazy("Queue"),
+    "assignee": gettext_lazy("Assignee"),
+    "flag": gettext_lazy("Flag"),
+    "suggestion": gettext_lazy("Suggestion"),
+}
 DELIVERY_LIMIT = 50
 FILTERS = ("status", "priority", "queue", "level", "category", "assignee")
 LIST_TEMPLATE = "helpdesk/ticket_list.html"
@@ -197,6 +219,10 @@ def _detail_context(
         "refresh_seconds": settings.FIRSTLINE_QUEUE_REFRESH_SECONDS * 3,
         # Only a resolved or closed ticket can become an article; the permission is only looked up then.
         "may_capture": capture.is_capturable(ticket) and user is not None and capture.may_capture(user),
+        # Callables: read only by the sidebar, which not every fragment renders.
+        "triage": lambda: TicketTriage.objects.filter(ticket=ticket).select_related("suggested_category").first(),
+        "triage_labels": TRIAGE_LABELS,
+        "categories": lambda: list(Category.objects.only("pk", "name")),
         **_undo_context(user, ticket),
     }
 

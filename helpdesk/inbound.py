@@ -58,7 +58,13 @@ def receive_email(parsed):
     else:
         subject = parsed.subject[:200] or _("(no subject)")
         ticket = create_ticket(
-            user, requester=user, subject=subject, description=text, channel=Channel.EMAIL, attachments=files
+            user,
+            requester=user,
+            subject=subject,
+            description=text,
+            channel=Channel.EMAIL,
+            attachments=files,
+            inbound_address=parsed.recipient,
         )
         message = ticket.messages.order_by("pk").first()
     if skipped:

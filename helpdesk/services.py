@@ -16,7 +16,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import clocks, escalation
+from . import clocks, escalation, triage
 from .escalation import apply_arrival_rules
 from .models import (
     OPEN_STATUSES,
@@ -44,6 +44,7 @@ from .timeline import (  # noqa: F401 - the refusals are part of this module's i
     tickets_changed,
     touch,
 )
+from .triage import services as triage_services
 
 # --- users and roles ----------------------------------------------------------------
 
@@ -151,15 +152,37 @@ def create_ticket(
     language=None,
     queue=None,
     attachments=(),
+    inbound_address="",
 ):
-    """Open a ticket for `requester`'s organization and acknowledge it by email.
+    """Open a ticket for `requester`'s organization, triage it, and acknowledge it by email.
 
     The description becomes the first public message of the timeline.
+    Triage (helpdesk.triage) decides what the caller left open: category,
+    priority, language and queue before the ticket is saved, so the SLA
+    clocks start on the right priority; then the assignee. A value the
+    caller gives is kept.
     """
     if requester.organization_id is None:
         raise NotAllowed(_("The requester belongs to no organization."))
     now = timezone.now()
+    given = {"priority": priority, "category": category, "language": language, "queue": queue}
+    explicit = {name: value for name, value in given.items() if value is not None}
+    # What a customer picks on the portal is their view, which the admin's rules may overrule; an agent's is kept.
+    customer_said = {}
+    if not actor.is_agent:
+        customer_said = {name: explicit.pop(name) for name in ("priority", "category") if name in explicit}
     with transaction.atomic():
+        decision = triage.decide(
+            subject=subject,
+            body=description,
+            requester=requester,
+            channel=channel,
+            at=now,
+            explicit=explicit,
+            customer_said=customer_said,
+            inbound_address=inbound_address,
+            profile_language=requester.language,
+        )
         ticket = Ticket(
             requester=requester,
             organization_id=requester.organization_id,
@@ -173,8 +196,9 @@ def create_ticket(
             updated_at=now,
             last_public_at=now,
         )
-        if priority is not None:
+        if "priority" in explicit:
             ticket.priority = priority
+        triage.apply_fields(ticket, decision)
         ticket.save()
         message = Message.objects.create(
             ticket=ticket, author=actor, body=description, body_html=render_markdown(description), created_at=now
@@ -189,8 +213,10 @@ def create_ticket(
             at=now,
             data={"channel": channel},
         )
+        triage.record(ticket, decision, now)
         clocks.start_ticket_clocks(ticket, now)
         apply_arrival_rules(actor, ticket, now)
+        triage.finish(actor, ticket, decision, now)
         tickets_changed()
         transaction.on_commit(lambda: _notify_created(ticket))
         ticket_created.send(sender=Ticket, ticket=ticket, actor=actor)
@@ -330,6 +356,8 @@ def update_ticket(actor, ticket, *, expected_version=None, **changes):
         fields = _apply_changes(actor, current, changes, now)
         if fields:
             touch(current, now, *fields)
+        if "category" in fields:
+            triage_services.note_category_change(actor, current, now)
         if {"priority", "category"} & set(fields) and current.is_open:
             # Raised to critical, or moved to a routed category: the same rules as on arrival.
             apply_arrival_rules(actor, current, now)

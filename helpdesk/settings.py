@@ -373,3 +373,22 @@ FIRSTLINE_UNDO_SECONDS = int(os.environ.get("UNDO_SECONDS", "10"))
 FIRSTLINE_HOLD_WAKE_SECONDS = min(int(os.environ.get("HOLD_WAKE_SECONDS", "30")), 45)
 # Members of this group receive incident executive summaries; while it is empty, every manager does.
 FIRSTLINE_EXECUTIVE_GROUP = "executives"
+
+# Triage and routing (helpdesk.triage). The classifier sets a ticket's category
+# and priority only at or above this confidence; below it, it only suggests.
+FIRSTLINE_TRIAGE_CONFIDENCE = float(os.environ.get("TRIAGE_CONFIDENCE", "0.6"))
+# Tiers whose tickets are flagged VIP (an organization can also be marked VIP itself).
+FIRSTLINE_TRIAGE_VIP_TIERS = [
+    name.strip() for name in os.environ.get("TRIAGE_VIP_TIERS", "Enterprise").split(",") if name.strip()
+]
+# A requester's nth ticket within so many days is a repeat contact.
+FIRSTLINE_TRIAGE_REPEAT_COUNT = int(os.environ.get("TRIAGE_REPEAT_COUNT", "3"))
+FIRSTLINE_TRIAGE_REPEAT_DAYS = int(os.environ.get("TRIAGE_REPEAT_DAYS", "7"))
+# Frustration signals (angry phrases, shouting, "!!!", "again") a ticket needs to be flagged.
+FIRSTLINE_TRIAGE_FRUSTRATION_SIGNALS = int(os.environ.get("TRIAGE_FRUSTRATION_SIGNALS", "2"))
+# A ticket whose assignee has been away this long goes back to its queue.
+FIRSTLINE_TRIAGE_AWAY_RELEASE_MINUTES = int(os.environ.get("TRIAGE_AWAY_RELEASE_MINUTES", "30"))
+# Resolved tickets with a category needed before the classifier is trained.
+FIRSTLINE_TRIAGE_MIN_TRAINING = int(os.environ.get("TRIAGE_MIN_TRAINING", "30"))
+# How long a process reuses the triage rules, routes and model before reading them again.
+FIRSTLINE_TRIAGE_CACHE_SECONDS = int(os.environ.get("TRIAGE_CACHE_SECONDS", "30"))

@@ -61,3 +61,21 @@ def recompute_policy(policy_id, actor_id=None):
     if policy is None:
         return 0
     return recompute_open_tickets(policy, actor=User.objects.filter(pk=actor_id).first())
+
+
+def retrain_triage_classifier():
+    """Schedule target: weekly, the triage classifier retrained on resolved tickets (skipped while too few)."""
+    from .triage import classifier
+
+    try:
+        row = classifier.retrain()
+    except classifier.NotEnoughData as reason:
+        return str(reason)
+    return row.pk
+
+
+def release_away_tickets():
+    """Schedule target: every minute, tickets of agents away too long go back to their queue (set-wise)."""
+    from .triage.routing import release_from_away_agents
+
+    return release_from_away_agents()

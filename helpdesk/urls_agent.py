@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import agent_views as views
-from . import knowledge_views
+from . import knowledge_views, triage_views
 
 app_name = "helpdesk"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("", views.ticket_list, name="ticket-list"),
     path("tickets/bulk/", views.ticket_bulk, name="ticket-bulk"),
     path("agents/", views.agent_search, name="agent-search"),
+    path("availability/", triage_views.availability, name="availability"),
+    path("tickets/<str:ref>/suggestion/", triage_views.ticket_suggestion, name="ticket-suggestion"),
     path("reminders/", views.reminder_list, name="reminder-list"),
     path("reminders/<int:pk>/dismiss/", views.reminder_dismiss, name="reminder-dismiss"),
     path("tickets/<str:ref>/", views.ticket_detail, name="ticket-detail"),

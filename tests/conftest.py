@@ -22,6 +22,11 @@ def _isolated_settings(settings, tmp_path, monkeypatch):
     from django.core.cache import cache
 
     cache.clear()
+    # Triage reads its rules afresh for every ticket: tests add rules between tickets.
+    settings.FIRSTLINE_TRIAGE_CACHE_SECONDS = -1
+    from helpdesk.triage import config
+
+    config.clear()
     yield
     # A request activates its user's language for the thread, as it should; the
     # next test must not start in that language.

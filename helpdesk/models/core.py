@@ -139,6 +139,9 @@ class Organization(models.Model):
         blank=True,
         help_text=_("Lowercase domains such as acme.example; used when sign-up is by email domain."),
     )
+    is_vip = models.BooleanField(
+        _("VIP account"), default=False, help_text=_("Its tickets are flagged VIP by triage, whatever the tier.")
+    )
 
     objects = OrganizationQuerySet.as_manager()
 
@@ -263,6 +266,16 @@ class User(AbstractUser):
         default=False,
         help_text=_("Signed up on the portal and has not opened the confirmation link yet."),
     )
+    # Routing (helpdesk.triage.routing): who may take new tickets, how many, on what.
+    capacity = models.PositiveSmallIntegerField(
+        _("capacity"), default=10, help_text=_("Open tickets this agent may hold before routing passes them by.")
+    )
+    is_available = models.BooleanField(_("available"), default=True)
+    away_since = models.DateTimeField(_("away since"), null=True, blank=True)
+    skills = models.ManyToManyField(
+        "helpdesk.Category", blank=True, related_name="skilled_agents", verbose_name=_("skills")
+    )
+    last_assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -303,14 +316,29 @@ class User(AbstractUser):
             )
 
 
+class AssignmentMode(models.TextChoices):
+    MANUAL = "manual", _("Agents take tickets themselves")
+    LEAST_LOADED = "least_loaded", _("Automatic: least-loaded agent")
+    ROUND_ROBIN = "round_robin", _("Automatic: round robin")
+
+
 class Queue(models.Model):
     name = models.CharField(_("name"), max_length=80, unique=True)
     team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="queues")
+    assignment = models.CharField(
+        _("assignment"), max_length=12, choices=AssignmentMode.choices, default=AssignmentMode.MANUAL
+    )
+    is_default = models.BooleanField(
+        _("default queue"), default=False, help_text=_("Where a ticket goes when nothing routes it elsewhere.")
+    )
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("queue")
         verbose_name_plural = _("queues")
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_queue")
+        ]
 
     def __str__(self):
         return self.name
@@ -734,6 +762,9 @@ class EventKind(models.TextChoices):
     DELIVERY_FAILED = "delivery_failed", _("Message could not be delivered")
     SURVEY_ANSWERED = "survey_answered", _("Survey answered")
     ARTICLE_CAPTURED = "kb_captured", _("Knowledge article written")
+    TRIAGED = "triaged", _("Triage decision")
+    TRIAGE_FAILED = "triage_failed", _("Triage step failed")
+    SUGGESTION = "suggestion", _("Suggestion answered")
 
 
 class TicketEvent(models.Model):

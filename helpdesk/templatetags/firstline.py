@@ -134,6 +134,24 @@ def event_summary(event):
         return _("wrote the knowledge base article “%(title)s” from this ticket; it waits for review") % {
             "title": data.get("title", "")
         }
+    if event.kind == EventKind.TRIAGED:
+        return _("triage: %(what)s %(value)s — %(reason)s") % {
+            "what": data.get("what", ""),
+            "value": data.get("value", ""),
+            "reason": data.get("reason", ""),
+        }
+    if event.kind == EventKind.TRIAGE_FAILED:
+        return _("triage step “%(step)s” failed (%(error)s); the ticket went on without it") % {
+            "step": data.get("step", "?"),
+            "error": (data.get("error") or "")[:200],
+        }
+    if event.kind == EventKind.SUGGESTION:
+        if data.get("outcome") == "kept":
+            return _("kept the suggested category %(category)s") % {"category": data.get("chosen", "")}
+        return _("corrected the suggested category %(old)s to %(new)s") % {
+            "old": data.get("suggested", ""),
+            "new": data.get("chosen", ""),
+        }
     if event.kind not in labels:
         return event.get_kind_display()
     name, choices = labels[event.kind]
@@ -142,7 +160,10 @@ def event_summary(event):
     new = data.get("to")
     old = choices.get(old, old) if old not in (None, "") else nobody
     new = choices.get(new, new) if new not in (None, "") else nobody
-    return _("changed %(field)s from %(old)s to %(new)s") % {"field": name, "old": old, "new": new}
+    text = _("changed %(field)s from %(old)s to %(new)s") % {"field": name, "old": old, "new": new}
+    if data.get("reason"):
+        text += f" — {data['reason']}"  # routing says why (escaped by the template like the rest)
+    return text
 
 
 @register.simple_tag

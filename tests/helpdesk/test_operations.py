@@ -57,6 +57,8 @@ def test_setup_schedules_is_idempotent():
         "helpdesk.rebuild_sla_rollup",
         "helpdesk.release_held_replies",
         "helpdesk.sweep_reminders",
+        "helpdesk.release_away_tickets",
+        "helpdesk.retrain_triage_classifier",
         "feedback.send_survey_reminders",
         "feedback.refresh_feedback_rollup",
         "feedback.rebuild_feedback_rollup",

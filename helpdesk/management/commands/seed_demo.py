@@ -41,6 +41,7 @@ from helpdesk.models import (
     User,
 )
 from helpdesk.sla_defaults import install_defaults
+from helpdesk.triage.defaults import install_default_triage, train_demo_classifier
 from knowledge import demo as knowledge_demo
 
 ORGANIZATIONS = [("Acme", "Enterprise"), ("Globex", "Essential"), ("Initech", "Premium"), ("Umbrella", "Standard")]
@@ -346,6 +347,9 @@ class Command(BaseCommand):
             seed_configuration()
             people = seed_people()
         created = seed_tickets(people)
+        # After the demo tickets, which carry their own queue and assignee: new tickets are triaged.
+        install_default_triage(people)
+        train_demo_classifier(settings.BASE_DIR / "bench" / "data" / "triage_dataset.jsonl")
         knowledge_demo.install(author=people["agent1"], approver=people["manager"])
         call_command(
             "seed_feedback_demo", stdout=self.stdout

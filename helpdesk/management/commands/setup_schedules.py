@@ -27,6 +27,10 @@ SCHEDULES = {
     "incidents.sweep_maintenance": ("incidents.tasks.sweep_maintenance", 1),
     # */1 * * * *  routine notices (weekly updates, monthly reports) whose time has come, once per period
     "incidents.send_routine_notices": ("incidents.tasks.send_routine_notices", 1),
+    # */1 * * * *  tickets held by agents who went away too long ago go back to their queue
+    "helpdesk.release_away_tickets": ("helpdesk.tasks.release_away_tickets", 1),
+    # 0 4 * * 1  (weekly) retrain the triage classifier on resolved tickets
+    "helpdesk.retrain_triage_classifier": ("helpdesk.tasks.retrain_triage_classifier", 7 * 24 * 60),
     # */1 * * * *  record that a worker is alive, for /healthz
     "helpdesk.heartbeat": ("helpdesk.tasks.heartbeat", 1),
     # 0 * * * *  (hourly) one reminder for survey invitations left unanswered (named by string: no import)
