@@ -22,7 +22,6 @@ from . import reports
 from .agent_views import _dual, _wants_fragment
 from .forms_manager import DEFAULT_PERIOD, DashboardFilterForm
 from .models import ClockTarget, Priority, Role
-from .triage.reports import triage_figures
 
 TEMPLATE = "helpdesk/manager/dashboard.html"
 MANAGER_ROLES = (Role.TEAM_LEAD, Role.MANAGER, Role.ADMIN)
@@ -70,7 +69,6 @@ def dashboard(request):
         # Reversed once per page rather than once per row.
         "detail_prefix": reverse("helpdesk:ticket-detail", args=["-"]).removesuffix("-/"),
         "priority_labels": dict(Priority.choices),
-        "triage": triage_figures(filters.start, filters.end),
     }
     if _wants_fragment(request):
         body = render_to_string(f"{TEMPLATE}#dashboard-body", context, request)

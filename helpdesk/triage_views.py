@@ -60,6 +60,15 @@ def ticket_suggestion(request, ref):
 
 @manager_required
 @require_GET
+def triage_panel(request):
+    """The dashboard's triage and routing summary, loaded after the page by HTMX, for the same filters."""
+    _form, filters, _choices = _filters(request)
+    context = {"triage": reports.triage_figures(filters.start, filters.end)}
+    return _dual(render(request, "helpdesk/manager/_triage_panel.html", context))
+
+
+@manager_required
+@require_GET
 def triage_report(request):
     form, filters, _choices = _filters(request)
     figures = reports.triage_figures(filters.start, filters.end)

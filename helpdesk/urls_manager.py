@@ -10,4 +10,5 @@ urlpatterns = [
     path("", manager_views.dashboard, name="dashboard"),
     path("export.csv", manager_views.export, name="export"),
     path("triage/", triage_views.triage_report, name="triage"),
+    path("triage/panel/", triage_views.triage_panel, name="triage-panel"),
 ]

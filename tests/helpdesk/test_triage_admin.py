@@ -163,3 +163,27 @@ def test_triage_figures_measure_assignment_time_and_reassignments(alice, time_ma
     assert figures.median_to_assign == timedelta(minutes=20)
     assert figures.p90_to_assign == timedelta(minutes=30)
     assert TicketEvent.objects.filter(kind=EventKind.ASSIGNED).count() == 3
+
+
+def test_the_dashboard_loads_its_triage_panel_apart_with_the_same_filters(client, alice, django_assert_max_num_queries):
+    team = TeamFactory(name="T")
+    QueueFactory(name="Q", team=team, assignment=AssignmentMode.LEAST_LOADED, is_default=True)
+    AgentFactory(team=team)
+    client.force_login(AgentFactory(manager=True))
+    dashboard = client.get("/manager/", {"period": "30"}).content.decode()
+    assert 'hx-get="/manager/triage/panel/?period=30"' in dashboard and "Reassignments" not in dashboard
+
+    def panel():
+        with django_assert_max_num_queries(8) as captured:
+            response = client.get("/manager/triage/panel/", {"period": "30"}, HTTP_HX_REQUEST="true")
+        return len(captured), response.content.decode()
+
+    small, _html = panel()
+    for n in range(15):
+        services.create_ticket(alice, requester=alice, subject=f"p{n}", description="x")
+    large, html = panel()
+    assert small == large
+    assert "Reassignments" in html and "/manager/triage/?period=30" in html and "<html" not in html
+    assert client.get("/manager/triage/panel/").status_code == 200
+    client.force_login(alice)
+    assert client.get("/manager/triage/panel/").status_code in (403, 404)
