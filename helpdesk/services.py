@@ -223,8 +223,14 @@ def create_ticket(
     return ticket
 
 
-def reply_to_ticket(actor, ticket, *, body, internal=False, attachments=(), seen_event_id=None, force=False):
+def reply_to_ticket(
+    actor, ticket, *, body, internal=False, attachments=(), seen_event_id=None, force=False, notify=True
+):
     """Add a public reply or an internal note.
+
+    `notify=False` writes the reply without telling the other side: for a
+    caller that has already reached them about the same thing (an incident
+    update sent to the requester as a notice).
 
     If `seen_event_id` is given and someone else has written on the ticket
     since, StaleReply is raised with the new messages unless `force` is set,
@@ -279,7 +285,8 @@ def reply_to_ticket(actor, ticket, *, body, internal=False, attachments=(), seen
                 _set_status(actor, ticket, Status.OPEN, now)
                 fields += ["status", "resolved_at"]
         touch(ticket, now, *fields)
-        transaction.on_commit(lambda: _notify_message(ticket, message))
+        if notify:
+            transaction.on_commit(lambda: _notify_message(ticket, message))
     return message
 
 

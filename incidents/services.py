@@ -311,7 +311,10 @@ def _resolve(actor, incident, update, now):
 
 def _reply_on_linked_tickets(actor, incident, update, *, resolve):
     """Each linked ticket gets the update as a public reply, and is resolved with the resolution text."""
-    links = IncidentTicketLink.objects.linked().filter(incident=incident).select_related("ticket")
+    links = IncidentTicketLink.objects.linked().filter(incident=incident).select_related("ticket__requester")
+    # Requesters in an affected organization get this update as a customer notice already
+    # (unless maintenance holds the notices back): the reply on their ticket must not mail them twice.
+    noticed = set() if (update.held_back or not update.is_public) else _noticed_organizations(incident)
     for link in links:
         ticket = link.ticket
         if ticket.status not in OPEN_STATUSES and not resolve:
@@ -321,9 +324,20 @@ def _reply_on_linked_tickets(actor, incident, update, *, resolve):
             "title": incident.title,
             "body": update.body,
         }
-        ticket_services.reply_to_ticket(actor, ticket, body=text)
+        told = noticed is ALL or ticket.requester.organization_id in noticed
+        ticket_services.reply_to_ticket(actor, ticket, body=text, notify=not told)
         if resolve and ticket.status in OPEN_STATUSES:
             ticket_services.update_ticket(actor, Ticket.objects.get(pk=ticket.pk), status=Status.RESOLVED)
+
+
+ALL = object()
+
+
+def _noticed_organizations(incident):
+    """The organizations whose customers receive the incident's notices: ALL, or a set of ids."""
+    if incident.all_organizations:
+        return ALL
+    return set(incident.organizations.values_list("pk", flat=True))
 
 
 def _send_notices_later(update_id):

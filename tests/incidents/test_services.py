@@ -153,6 +153,25 @@ def test_linked_tickets_get_public_updates_and_the_resolution(people, run_on_com
     assert unlinked.status != Status.RESOLVED and not unlinked.messages.exists()
 
 
+def test_a_linked_requester_hears_of_each_update_once_and_an_outsider_by_the_reply(people, run_on_commit):
+    """Alice (Acme, affected) gets the notice, not also a reply email; Bob (Globex, linked by hand) gets the reply."""
+    alices = TicketFactory(requester=people["alice"], subject="Cannot pay")
+    bobs = TicketFactory(requester=people["bob"], subject="Cannot pay either")
+    incident = declare(people, ticket=alices)
+    services.link_ticket(people["agent"], incident, bobs)
+    with run_on_commit():
+        update = services.post_update(people["manager"], incident, body="Payments are queued.")
+    send_update_notices(update.pk)
+    reply_keys = f"ticket:{alices.pk}:message:"
+    alice_mail = OutboundMessage.objects.filter(recipient_user_id=people["alice"].pk, channel="email")
+    assert alice_mail.filter(idempotency_key__startswith=f"incident:{incident.pk}:update:{update.pk}:").count() == 1
+    assert not alice_mail.filter(idempotency_key__startswith=reply_keys).exists()
+    assert alices.messages.filter(body__contains="Payments are queued.").exists()  # still on her ticket
+    bob_mail = OutboundMessage.objects.filter(recipient_user_id=people["bob"].pk, channel="email")
+    assert not bob_mail.filter(idempotency_key__startswith="incident:").exists()
+    assert bob_mail.filter(idempotency_key__startswith=f"ticket:{bobs.pk}:message:").count() == 1
+
+
 def test_new_ticket_from_affected_organization_is_offered_and_accepted(people, api, run_on_commit):
     incident = declare(people)
     other = declare(people, organizations=[], components={api: ComponentStatus.DEGRADED}, title="API slow")
