@@ -220,7 +220,7 @@ def _detail_context(
         # Only a resolved or closed ticket can become an article; the permission is only looked up then.
         "may_capture": capture.is_capturable(ticket) and user is not None and capture.may_capture(user),
         # Callables: read only by the sidebar, which not every fragment renders.
-        "triage": lambda: TicketTriage.objects.filter(ticket=ticket).select_related("suggested_category").first(),
+        "triage": lambda: _triage_of(ticket),
         "triage_labels": TRIAGE_LABELS,
         "categories": lambda: list(Category.objects.only("pk", "name")),
         **_undo_context(user, ticket),
@@ -249,6 +249,14 @@ def _fields_form(ticket):
 
 def _render_detail(request, ticket, **kwargs):
     return _dual(render(request, DETAIL_TEMPLATE, _detail_context(ticket, user=request.user, **kwargs)))
+
+
+def _triage_of(ticket):
+    """The ticket's triage record: read with the ticket by `with_detail`, else in one query; None without one."""
+    try:
+        return ticket.triage
+    except TicketTriage.DoesNotExist:
+        return None
 
 
 def _render_fragments(request, ticket, *partials, event=None, **kwargs):

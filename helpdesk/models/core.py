@@ -481,9 +481,10 @@ class TicketQuerySet(models.QuerySet):
         return self.select_related("requester", "organization", "assignee").prefetch_related("queue", "category")
 
     def with_detail(self):
-        return self.select_related("requester", "organization__tier", "assignee").prefetch_related(
-            "queue", "category", "tags"
-        )
+        # The triage record (one per ticket) comes along in the same query for the sidebar.
+        return self.select_related(
+            "requester", "organization__tier", "assignee", "triage__suggested_category"
+        ).prefetch_related("queue", "category", "tags")
 
     def with_portal_detail(self):
         """What the portal's ticket page shows; tags are the agents' own and stay out."""
