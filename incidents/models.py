@@ -560,3 +560,14 @@ class StatusSubscription(models.Model):
     @property
     def is_active(self):
         return self.confirmed_at is not None and self.unsubscribed_at is None
+
+
+# Proactive journey signals (issue 7) live in their own module; imported here so Django sees them.
+from .journey.models import (  # noqa: E402, F401
+    CustomerIdentity,
+    Integration,
+    ProactiveCase,
+    SignalEvent,
+    SignalType,
+    SystemicAlert,
+)
