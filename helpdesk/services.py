@@ -151,10 +151,13 @@ def create_ticket(
     language=None,
     queue=None,
     attachments=(),
+    acknowledge=True,
 ):
     """Open a ticket for `requester`'s organization and acknowledge it by email.
 
     The description becomes the first public message of the timeline.
+    `acknowledge=False` is for tickets we open ourselves (proactive ones):
+    the customer did not ask, so "we have your request" would be wrong.
     """
     if requester.organization_id is None:
         raise NotAllowed(_("The requester belongs to no organization."))
@@ -192,7 +195,8 @@ def create_ticket(
         clocks.start_ticket_clocks(ticket, now)
         apply_arrival_rules(actor, ticket, now)
         tickets_changed()
-        transaction.on_commit(lambda: _notify_created(ticket))
+        if acknowledge:
+            transaction.on_commit(lambda: _notify_created(ticket))
         ticket_created.send(sender=Ticket, ticket=ticket, actor=actor)
     return ticket
 

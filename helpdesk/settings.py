@@ -95,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "helpdesk.context_processors.portal",
                 "incidents.context_processors.incidents",
+                "incidents.journey.context_processors.journey",
             ],
         },
     },
@@ -373,3 +374,14 @@ FIRSTLINE_UNDO_SECONDS = int(os.environ.get("UNDO_SECONDS", "10"))
 FIRSTLINE_HOLD_WAKE_SECONDS = min(int(os.environ.get("HOLD_WAKE_SECONDS", "30")), 45)
 # Members of this group receive incident executive summaries; while it is empty, every manager does.
 FIRSTLINE_EXECUTIVE_GROUP = "executives"
+
+# Proactive journey signals (incidents/journey).
+# Signals of one customer arriving within this many minutes become one message (critical ones go at once).
+FIRSTLINE_SIGNAL_MERGE_MINUTES = int(os.environ.get("SIGNAL_MERGE_MINUTES", "10"))
+# POST /api/signals/: the largest request body, and the largest `data` object of one event.
+FIRSTLINE_SIGNAL_MAX_BODY_BYTES = int(os.environ.get("SIGNAL_MAX_BODY_BYTES", 256 * 1024))
+FIRSTLINE_SIGNAL_MAX_DATA_BYTES = int(os.environ.get("SIGNAL_MAX_DATA_BYTES", 8 * 1024))
+FIRSTLINE_SIGNAL_MAX_BATCH = 100
+# Three or more customers with one signal inside this many hours raise one systemic alert.
+FIRSTLINE_SIGNAL_SYSTEMIC_HOURS = int(os.environ.get("SIGNAL_SYSTEMIC_HOURS", "24"))
+FIRSTLINE_SIGNAL_SYSTEMIC_MIN_CUSTOMERS = 3

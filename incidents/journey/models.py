@@ -86,7 +86,7 @@ class SignalType(models.Model):
         _("rule parameters"),
         default=dict,
         blank=True,
-        help_text=_("For rules: e.g. {\"count\": 3, \"days\": 7} or {\"hours\": 8}."),
+        help_text=_('For rules: e.g. {"count": 3, "days": 7} or {"hours": 8}.'),
     )
     alert_agents = models.BooleanField(_("alert agents (proactive queue)"), default=True)
     alert_engineering = models.BooleanField(
@@ -232,9 +232,7 @@ class ProactiveCase(models.Model):
 class SignalEvent(models.Model):
     """One received or detected signal: stored once per idempotency key, with what it became."""
 
-    integration = models.ForeignKey(
-        Integration, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
-    )
+    integration = models.ForeignKey(Integration, on_delete=models.PROTECT, null=True, blank=True, related_name="events")
     idempotency_key = models.CharField(max_length=120)
     # A digest of the event as sent, so a key reused for a different event is refused, not ignored.
     fingerprint = models.CharField(max_length=64, blank=True)

@@ -23,6 +23,10 @@ SCHEDULES = {
     "helpdesk.rebuild_sla_rollup": ("helpdesk.tasks.rebuild_sla_rollup", 24 * 60),
     # */1 * * * *  incident cadence: warnings, misses, notices a lost task left behind
     "incidents.sweep_cadence": ("incidents.tasks.sweep_cadence", 1),
+    # */1 * * * *  journey signals: outreach past its merge window, the escalation ladder, systemic alerts
+    "incidents.sweep_signals": ("incidents.journey.tasks.sweep_signals", 1),
+    # */15 * * * *  journey signals: the built-in detection rules over tickets, messages and handoffs
+    "incidents.detect_signals": ("incidents.journey.tasks.run_detection_rules", 15),
     # */1 * * * *  record that a worker is alive, for /healthz
     "helpdesk.heartbeat": ("helpdesk.tasks.heartbeat", 1),
     # 0 * * * *  (hourly) one reminder for survey invitations left unanswered (named by string: no import)

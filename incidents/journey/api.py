@@ -1,0 +1,208 @@
+"""POST /api/signals/: other systems tell us about a customer's journey.
+
+    Authorization: Bearer <integration token>
+    {"signal": "SIG-002", "idempotency_key": "order-981-esim-failed",
+     "customer_email": "ana@example.com"            (or "customer_id": "<the integration's id>"),
+     "occurred_at": "2026-11-24T09:10:00Z"          (optional, ISO 8601; now when absent),
+     "data": {"summary": "…", "order_id": "981"}}   (optional, an object, size-limited)
+
+or {"events": [ … up to FIRSTLINE_SIGNAL_MAX_BATCH of those … ]}. Answers 202 with
+`{"event": <id>, "ticket": "FL-1042"}` (a batch: `{"events": [ … ]}`). Every
+refusal is a 4xx JSON `{"error": "…", "field": "…"}` (with `index` in a
+batch) and stores nothing: a batch is one transaction. The same key again
+gets the same answer and changes nothing; the same key with a different
+event is refused with 409.
+"""
+
+import hashlib
+import json
+from datetime import UTC
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import JsonResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from helpdesk.models import Role, User
+
+from .engine import find_event, record_signal, system_user
+from .models import CustomerIdentity, Integration, SignalType, hash_token
+
+FIELDS = {"signal", "idempotency_key", "customer_email", "customer_id", "occurred_at", "data"}
+MAX_KEY = 120
+
+
+class Refusal(Exception):
+    def __init__(self, status, message, field=None):
+        super().__init__(message)
+        self.status, self.message, self.field = status, message, field
+
+
+def _error(status, message, field=None, index=None):
+    body = {"error": message}
+    if field:
+        body["field"] = field
+    if index is not None:
+        body["index"] = index
+    return JsonResponse(body, status=status)
+
+
+def authenticate(request):
+    header = request.headers.get("Authorization", "")
+    scheme, _space, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Refusal(401, "Send the integration's token as `Authorization: Bearer <token>`.", "Authorization")
+    integration = Integration.objects.filter(token_hash=hash_token(token.strip()), is_active=True).first()
+    if integration is None:
+        raise Refusal(401, "The token is not valid or its integration is switched off.", "Authorization")
+    return integration
+
+
+class Catalogue:
+    """Signal types, the integration's scope and customers, each read once per request."""
+
+    def __init__(self, integration):
+        self.integration = integration
+        self.types = {t.code: t for t in SignalType.objects.active()}
+        self.allowed = set(integration.allowed_signals.values_list("pk", flat=True))
+
+    def signal_type(self, code):
+        found = self.types.get(code)
+        if found is None:
+            raise Refusal(422, f"Unknown signal code {code!r}.", "signal")
+        if found.pk not in self.allowed:
+            raise Refusal(403, f"This integration may not send {code!r}.", "signal")
+        return found
+
+    def customer(self, event):
+        customers = User.objects.filter(role=Role.CUSTOMER, is_active=True)
+        if "customer_id" in event:
+            identity = (
+                CustomerIdentity.objects.filter(integration=self.integration, external_id=event["customer_id"])
+                .select_related("customer")
+                .first()
+            )
+            if identity is None or not identity.customer.is_active or identity.customer.role != Role.CUSTOMER:
+                raise Refusal(422, "No customer has this id for this integration.", "customer_id")
+            return identity.customer
+        found = customers.filter(email__iexact=event["customer_email"]).order_by("pk").first()
+        if found is None:
+            raise Refusal(422, "No customer has this email address.", "customer_email")
+        return found
+
+
+def _string(event, name, *, required=True, limit=254):
+    value = event.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise Refusal(400, f"`{name}` must be a non-empty string.", name)
+    if len(value) > limit:
+        raise Refusal(400, f"`{name}` is longer than {limit} characters.", name)
+    return value.strip()
+
+
+def check_event(event):
+    """The event's fields as typed values; Refusal naming the first field that is wrong."""
+    if not isinstance(event, dict):
+        raise Refusal(400, "An event must be a JSON object.", "event")
+    unknown = sorted(set(event) - FIELDS)
+    if unknown:
+        raise Refusal(400, f"Unknown field {unknown[0]!r}; expected {', '.join(sorted(FIELDS))}.", unknown[0])
+    clean = {
+        "signal": _string(event, "signal", limit=20),
+        "idempotency_key": _string(event, "idempotency_key", limit=MAX_KEY),
+    }
+    if ("customer_email" in event) == ("customer_id" in event):
+        raise Refusal(400, "Send exactly one of `customer_email` and `customer_id`.", "customer_email")
+    if "customer_email" in event:
+        clean["customer_email"] = _string(event, "customer_email")
+    else:
+        clean["customer_id"] = _string(event, "customer_id", limit=120)
+    occurred = event.get("occurred_at")
+    if occurred is not None:
+        parsed = parse_datetime(occurred) if isinstance(occurred, str) else None
+        if parsed is None:
+            raise Refusal(400, "`occurred_at` must be an ISO 8601 date and time.", "occurred_at")
+        if timezone.is_naive(parsed):
+            parsed = parsed.replace(tzinfo=UTC)
+        clean["occurred_at"] = parsed
+    data = event.get("data", {})
+    if not isinstance(data, dict):
+        raise Refusal(400, "`data` must be a JSON object.", "data")
+    if len(json.dumps(data, ensure_ascii=False).encode()) > settings.FIRSTLINE_SIGNAL_MAX_DATA_BYTES:
+        raise Refusal(413, f"`data` is over {settings.FIRSTLINE_SIGNAL_MAX_DATA_BYTES} bytes.", "data")
+    clean["data"] = data
+    clean["fingerprint"] = hashlib.sha256(json.dumps(event, sort_keys=True, default=str).encode()).hexdigest()
+    return clean
+
+
+def _answer(event):
+    return {"event": event.pk, "ticket": event.case.ticket.ref}
+
+
+def ingest(integration, catalogue, clean, actor, now):
+    """Record one checked event; the stored answer for a replay."""
+    signal_type = catalogue.signal_type(clean["signal"])
+    existing = find_event(integration=integration, signal_type=signal_type, key=clean["idempotency_key"])
+    if existing is None:
+        customer = catalogue.customer(clean)
+        existing, _created = record_signal(
+            actor,
+            signal_type=signal_type,
+            customer=customer,
+            key=clean["idempotency_key"],
+            occurred_at=clean.get("occurred_at"),
+            payload=clean["data"],
+            integration=integration,
+            fingerprint=clean["fingerprint"],
+            now=now,
+        )
+    if existing.fingerprint and existing.fingerprint != clean["fingerprint"]:
+        raise Refusal(409, "This idempotency key was already used for a different event.", "idempotency_key")
+    return _answer(existing)
+
+
+@csrf_exempt
+@require_POST
+def signal_ingest(request):
+    try:
+        integration = authenticate(request)
+    except Refusal as refusal:
+        return _error(refusal.status, refusal.message, refusal.field)
+    length = request.headers.get("Content-Length") or "0"
+    limit = settings.FIRSTLINE_SIGNAL_MAX_BODY_BYTES
+    if not length.isdigit() or int(length) > limit:
+        return _error(413, f"The request body is over {limit} bytes.", "body")
+    if request.content_type != "application/json":
+        return _error(415, "Send JSON (Content-Type: application/json).", "Content-Type")
+    try:
+        document = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return _error(400, "The body is not valid JSON.", "body")
+    batch = isinstance(document, dict) and "events" in document
+    events = document.get("events") if batch else [document]
+    if not isinstance(events, list) or not events:
+        return _error(400, "`events` must be a non-empty array.", "events")
+    if len(events) > settings.FIRSTLINE_SIGNAL_MAX_BATCH:
+        return _error(413, f"At most {settings.FIRSTLINE_SIGNAL_MAX_BATCH} events per request.", "events")
+    index = None
+    try:
+        checked = []
+        for index, event in enumerate(events):  # noqa: B007 - the except clause names the event
+            checked.append(check_event(event))
+        catalogue = Catalogue(integration)
+        actor, now = system_user(), timezone.now()
+        with transaction.atomic():
+            answers = []
+            for index, clean in enumerate(checked):  # noqa: B007 - the except clause names the event
+                answers.append(ingest(integration, catalogue, clean, actor, now))
+    except Refusal as refusal:
+        return _error(refusal.status, refusal.message, refusal.field, index if batch else None)
+    except IntegrityError:
+        # The same key raced in from another request: that one won; answer as a replay would.
+        return _error(409, "This event is being recorded by a concurrent request; send it again.", "idempotency_key")
+    return JsonResponse({"events": answers} if batch else answers[0], status=202)

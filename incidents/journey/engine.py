@@ -1,0 +1,530 @@
+"""The engine: a detected signal becomes one proactive ticket per customer, a note, a draft and outreach.
+
+`record_signal` runs in the caller's request or sweep, in one transaction:
+the event row, the customer's proactive case and ticket (created or
+updated), the internal note with the facts and the drafted message, and an
+engineering alert for critical signals. Customer outreach is not sent there:
+the case gets an `outreach_due_at` (now for a critical signal, after
+FIRSTLINE_SIGNAL_MERGE_MINUTES otherwise) and `send_due_outreach` sends one
+message for every signal still unaddressed, so signals arriving together
+become one message. Before sending it asks the outbox whether the customer
+heard from us (a proactive message or an incident notice) in the last 24 h,
+and if so waits until the 24 h have passed.
+"""
+
+import json
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max, Q
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from comms.models import OutboundChannel, OutboundMessage
+from comms.services import channel_key, queue_message
+from comms.templating import render, render_subject
+from helpdesk import services as ticket_services
+from helpdesk.models import Message, Priority, Role, Tag, Ticket, User
+from helpdesk.models.core import EventKind
+from helpdesk.replies import ticket_values
+from helpdesk.timeline import local_time, message_template, record_event
+
+from .models import SEVERITY_RANK, ProactiveCase, SignalEvent, SignalSeverity, tone_for
+
+logger = logging.getLogger(__name__)
+
+SYSTEM_USERNAME = "firstline-signals"
+PROACTIVE_TAG = "proactive"
+CONTACT_WINDOW = timedelta(days=7)
+DEDUP_WINDOW = timedelta(hours=24)
+# Prefixes of outbox keys that count as "we told this customer about a problem".
+CUSTOMER_NOTICE_PREFIXES = ("signal:", "incident:")
+ENGINEERING_ROOM = "engineering"
+PAYLOAD_LINES = 20
+
+# Seed 003's channel matrix: (severity, customer has an open ticket) -> what outreach does.
+# "reply" is a public reply on the customer's open ticket, "note" an internal note asking the
+# agent to follow up there; the rest are outbox channels. SMS and push also need the customer's
+# tier to allow the channel, like every other message Firstline sends.
+OUTREACH_MATRIX = {
+    (SignalSeverity.CRITICAL, True): ["reply", "sms"],
+    (SignalSeverity.CRITICAL, False): ["email", "sms", "push"],
+    (SignalSeverity.HIGH, True): ["reply"],
+    (SignalSeverity.HIGH, False): ["email"],
+    (SignalSeverity.MEDIUM, True): ["note"],
+    (SignalSeverity.MEDIUM, False): ["email"],
+    (SignalSeverity.LOW, True): ["portal"],
+    (SignalSeverity.LOW, False): ["portal"],
+}
+
+
+def system_user():
+    """The actor of everything the engine does on tickets: an agent account nobody signs in with."""
+    user = User.objects.filter(username=SYSTEM_USERNAME).first()
+    if user is None:
+        user = User(
+            username=SYSTEM_USERNAME,
+            first_name="Firstline",
+            last_name="signals",
+            role=Role.AGENT,
+            is_active=True,
+        )
+        user.set_unusable_password()
+        user.save()
+    return user
+
+
+def most_severe(severities):
+    return min(severities, key=lambda s: SEVERITY_RANK[s])
+
+
+def merge_minutes(severity):
+    return 0 if severity == SignalSeverity.CRITICAL else settings.FIRSTLINE_SIGNAL_MERGE_MINUTES
+
+
+def customer_contacts(customer_id, now):
+    """How often the customer wrote to us (new tickets and replies) in the last 7 days."""
+    return Message.objects.filter(
+        author_id=customer_id, is_internal=False, created_at__gte=now - CONTACT_WINDOW
+    ).count()
+
+
+def other_open_tickets(customer_id):
+    return (
+        Ticket.objects.open()
+        .filter(requester_id=customer_id, proactive_case__isnull=True)
+        .order_by("-updated_at", "-pk")
+    )
+
+
+def last_customer_notice(customer_id, now):
+    """When the customer last heard from us about a problem (ours or an incident), within 24 h; or None."""
+    since = now - DEDUP_WINDOW
+    prefixes = Q()
+    for prefix in CUSTOMER_NOTICE_PREFIXES:
+        prefixes |= Q(idempotency_key__startswith=prefix)
+    in_outbox = (
+        OutboundMessage.objects.filter(recipient_user_id=customer_id, created_at__gte=since)
+        .filter(prefixes)
+        .aggregate(last=Max("created_at"))["last"]
+    )
+    # A reply on the customer's own ticket is keyed by the ticket, not by us: the cases remember it.
+    by_case = ProactiveCase.objects.filter(customer_id=customer_id, last_outreach_at__gte=since).aggregate(
+        last=Max("last_outreach_at")
+    )["last"]
+    found = [moment for moment in (in_outbox, by_case) if moment]
+    return max(found) if found else None
+
+
+# --- the facts and the draft ----------------------------------------------------------------------
+
+
+def signal_lines(events, user):
+    lines = []
+    for event in events:
+        summary = (event.payload or {}).get("summary")
+        text = f"- {event.signal_type.name}"
+        if isinstance(summary, str) and summary.strip():
+            text += f": {' '.join(summary.split())[:200]}"
+        lines.append(f"{text} ({_('since')} {local_time(event.occurred_at, user)})")
+    return "\n".join(dict.fromkeys(lines))
+
+
+def draft_for(case, events, touches):
+    """The customer message for these signals, in the customer's language, in the tone of `touches`."""
+    customer = case.customer
+    ordered = sorted(events, key=lambda e: (SEVERITY_RANK[e.signal_type.severity], -e.pk))
+    lead = ordered[0].signal_type
+    tone = tone_for(touches)
+    template = message_template(lead.template_slug(tone)) or message_template(f"signal-{tone}")
+    language = customer.language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        values = {
+            **ticket_values(case.ticket, None),
+            "signal_name": " + ".join(dict.fromkeys(e.signal_type.name for e in ordered)),
+            "signal_lines": signal_lines(ordered, customer),
+            "detected_at": local_time(case.first_detected_at, customer),
+            "touch_count": str(touches),
+        }
+    subject, used = template.translated("subject", language)
+    body, _used = template.translated("body", used)
+    short, _used = template.translated("short_text", used)
+    return {
+        "subject": render_subject(subject, values),
+        "body": render(body, values),
+        "short_text": render_subject(short, values) if short else render_subject(subject, values),
+        "language": used,
+        "template_slug": template.slug,
+        "tone": tone,
+    }
+
+
+def _payload_lines(payload):
+    lines = []
+    for name, value in list((payload or {}).items())[:PAYLOAD_LINES]:
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        lines.append(f"- {name}: {' '.join(str(shown).split())[:200]}")
+    return lines
+
+
+def facts_note(case, event, *, touches, source, draft, now):
+    """The internal note: what happened, since when, touches so far, the customer's open tickets, the draft."""
+    signal = event.signal_type
+    customer = case.customer
+    open_tickets = [f"{t.ref} {t.subject}" for t in other_open_tickets(customer.pk)[:10]]
+    lines = [
+        f"**{_('Proactive signal')}:** {signal.code} {signal.name} ({signal.get_severity_display()})",
+        f"**{_('Customer')}:** {customer.display_name} <{customer.email}>",
+        f"**{_('Source')}:** {source}",
+        f"**{_('Happened at')}:** {event.occurred_at:%Y-%m-%d %H:%M} UTC · "
+        f"**{_('first detected')}:** {case.first_detected_at:%Y-%m-%d %H:%M} UTC",
+        f"**{_('Touches so far')}:** {touches} · **{_('signals on this case')}:** {case.signal_count}",
+        f"**{_('Open tickets of the customer')}:** " + ("; ".join(open_tickets) or _("none")),
+    ]
+    if signal.description:
+        lines.append("")
+        lines.append(signal.description)
+    details = _payload_lines(event.payload)
+    if details:
+        lines += ["", f"**{_('Data')}:**", *details]
+    lines += [
+        "",
+        f"**{_('Drafted message')}** ({draft['tone']}): {draft['subject']}",
+        "",
+        *(f"> {line}" if line else ">" for line in draft["body"].splitlines()),
+    ]
+    return "\n".join(lines)
+
+
+# --- recording a signal ---------------------------------------------------------------------------
+
+
+def find_event(*, integration, signal_type, key):
+    events = SignalEvent.objects.select_related("case__ticket")
+    if integration is not None:
+        return events.filter(integration=integration, idempotency_key=key).first()
+    return events.filter(integration__isnull=True, signal_type=signal_type, idempotency_key=key).first()
+
+
+def record_signal(
+    actor,
+    *,
+    signal_type,
+    customer,
+    key,
+    occurred_at=None,
+    payload=None,
+    integration=None,
+    fingerprint="",
+    now=None,
+):
+    """Store one signal about `customer` and bring their proactive ticket up to date; returns (event, created).
+
+    The same key again (per integration, or per signal type for the
+    built-in rules) returns the stored event and changes nothing. One open
+    proactive case per customer: a second signal updates its ticket
+    (priority raised to the most severe signal, a note with the facts)
+    rather than opening another.
+    """
+    now = now or timezone.now()
+    occurred_at = occurred_at or now
+    actor = actor or system_user()
+    with transaction.atomic():
+        # One writer per customer at a time: two signals about one customer must find one case.
+        list(User.objects.select_for_update().filter(pk=customer.pk).values_list("pk", flat=True))
+        existing = find_event(integration=integration, signal_type=signal_type, key=key)
+        if existing is not None:
+            return existing, False
+        case = (
+            ProactiveCase.objects.select_for_update(of=("self",))
+            .select_related("ticket")
+            .filter(customer=customer, closed_at__isnull=True)
+            .first()
+        )
+        if case is not None and not case.ticket.is_open:
+            # The last proactive ticket was resolved: its case is done, this signal starts a new one.
+            ProactiveCase.objects.filter(pk=case.pk).update(closed_at=now)
+            case = None
+        if case is None:
+            case = _open_case(actor, signal_type, customer, now)
+        else:
+            _raise_case(actor, case, signal_type, now)
+        case.customer = customer
+        event = SignalEvent.objects.create(
+            integration=integration,
+            idempotency_key=key,
+            fingerprint=fingerprint,
+            signal_type=signal_type,
+            customer=customer,
+            case=case,
+            payload=payload or {},
+            occurred_at=occurred_at,
+            received_at=now,
+        )
+        touches = max(customer_contacts(customer.pk, now), 1) + case.outreach_count
+        case.signal_count += 1
+        case.last_detected_at = now
+        case.touches = touches
+        pending = list(case.events.filter(addressed_at__isnull=True).select_related("signal_type"))
+        draft = draft_for(case, pending or [event], touches)
+        case.draft_subject, case.draft_body, case.draft_language = draft["subject"], draft["body"], draft["language"]
+        due = now + timedelta(minutes=merge_minutes(signal_type.severity))
+        case.outreach_due_at = min(case.outreach_due_at, due) if case.outreach_due_at else due
+        source = integration.name if integration else _("detection rule")
+        ticket_services.reply_to_ticket(
+            actor,
+            case.ticket,
+            body=facts_note(case, event, touches=touches, source=source, draft=draft, now=now),
+            internal=True,
+        )
+        case.save(
+            update_fields=[
+                "signal_count",
+                "last_detected_at",
+                "touches",
+                "draft_subject",
+                "draft_body",
+                "draft_language",
+                "outreach_due_at",
+                "severity",
+            ]
+        )
+        if signal_type.severity == SignalSeverity.CRITICAL or signal_type.alert_engineering:
+            alert_engineering(case, event, reason=_("Critical signal"), key_suffix=f"signal:{signal_type.pk}")
+    return event, True
+
+
+def _open_case(actor, signal_type, customer, now):
+    language = customer.language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        subject = _("[Proactive] %(name)s") % {"name": signal_type.name}
+        description = _(
+            "We noticed a problem on your account before you had to tell us: %(name)s. "
+            "Our team is looking into it and will keep you posted here."
+        ) % {"name": signal_type.name}
+    ticket = ticket_services.create_ticket(
+        actor,
+        requester=customer,
+        subject=subject[:200],
+        description=description,
+        priority=SEVERITY_RANK[signal_type.severity],
+        queue=signal_type.queue,
+        channel="api",
+        language=language,
+        acknowledge=False,
+    )
+    tags = [_tag(PROACTIVE_TAG), _tag(signal_type.code.lower())]
+    ticket.tags.add(*tags)
+    record_event(ticket, actor, EventKind.TAGS, at=now, data={"added": [t.name for t in tags], "removed": []})
+    return ProactiveCase.objects.create(
+        customer=customer,
+        ticket=ticket,
+        severity=signal_type.severity,
+        first_detected_at=now,
+        last_detected_at=now,
+    )
+
+
+def _raise_case(actor, case, signal_type, now):
+    """A further signal on an open case: the most severe one sets the priority; its code becomes a tag."""
+    if SEVERITY_RANK[signal_type.severity] < SEVERITY_RANK[case.severity]:
+        case.severity = signal_type.severity
+        wanted = Priority(SEVERITY_RANK[signal_type.severity])
+        if case.ticket.priority > wanted:
+            case.ticket = ticket_services.update_ticket(actor, case.ticket, priority=wanted)
+    tag = _tag(signal_type.code.lower())
+    if not case.ticket.tags.filter(pk=tag.pk).exists():
+        case.ticket.tags.add(tag)
+        record_event(case.ticket, actor, EventKind.TAGS, at=now, data={"added": [tag.name], "removed": []})
+
+
+def _tag(name):
+    tag, _created = Tag.objects.get_or_create(name=name[:50])
+    return tag
+
+
+# --- internal alerts ------------------------------------------------------------------------------
+
+
+def alert_engineering(case, event, *, reason, key_suffix):
+    """One chat message to engineering per case and reason (the outbox key makes a repeat a no-op)."""
+    signal = event.signal_type if event else None
+    customer = case.customer
+    template = message_template("signal-engineering-alert")
+    values = {
+        **ticket_values(case.ticket, None),
+        "ticket_agent_url": settings.FIRSTLINE_SITE_URL + case.ticket.get_absolute_url(),
+        "signal_code": signal.code if signal else "",
+        "signal_name": signal.name if signal else case.ticket.subject,
+        "signal_severity": str(SignalSeverity(case.severity).label),
+        "signal_lines": "",
+        "customer_email": customer.email,
+        "detected_at": f"{case.first_detected_at:%Y-%m-%d %H:%M} UTC",
+        "touch_count": str(case.touches),
+        "alert_reason": reason,
+    }
+    subject, used = template.translated("subject", "en")
+    body, _used = template.translated("body", used)
+    try:
+        queue_message(
+            channel=OutboundChannel.CHAT,
+            key=f"journey:case:{case.pk}:engineering:{key_suffix}",
+            to=ENGINEERING_ROOM,
+            subject=render_subject(subject, values),
+            body=render(body, values),
+            reference=case.ticket.ref,
+            template_slug=template.slug,
+            language=used,
+        )
+    except ValueError as exc:
+        logger.warning("Engineering alert for case %s not queued: %s", case.pk, exc)
+
+
+# --- outreach ---------------------------------------------------------------------------------
+
+
+def send_due_outreach(*, now=None, limit=200):
+    """Send the outreach of every case whose merge window has passed; returns how many cases were handled."""
+    now = now or timezone.now()
+    due = list(
+        ProactiveCase.objects.open()
+        .filter(outreach_due_at__lte=now)
+        .order_by("outreach_due_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(1 for pk in due if send_outreach(pk, now=now))
+
+
+def send_outreach(case_id, *, now=None):
+    """One message for every unaddressed signal of the case, on the matrix's channels, at most once in 24 h."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        case = (
+            ProactiveCase.objects.select_for_update(of=("self",))
+            .select_related("ticket", "customer__organization__tier")
+            .filter(pk=case_id, outreach_due_at__lte=now, closed_at__isnull=True)
+            .first()
+        )
+        if case is None:
+            return False
+        pending = list(case.events.filter(addressed_at__isnull=True).select_related("signal_type").order_by("pk"))
+        if not pending or not case.ticket.is_open:
+            ProactiveCase.objects.filter(pk=case.pk).update(outreach_due_at=None)
+            return False
+        last = last_customer_notice(case.customer_id, now)
+        if last is not None:
+            _postpone(case, last, now)
+            return False
+        severity = most_severe([e.signal_type.severity for e in pending])
+        channels = deliver(case, pending, severity=severity, now=now, reason="outreach")
+        SignalEvent.objects.filter(pk__in=[e.pk for e in pending]).update(addressed_at=now)
+        case.outreach_due_at = None
+        case.save(update_fields=["outreach_due_at"])
+    return bool(channels)
+
+
+def _postpone(case, last, now):
+    until = last + DEDUP_WINDOW
+    if case.postponed_until != until:
+        ticket_services.reply_to_ticket(
+            system_user(),
+            case.ticket,
+            body=_(
+                "Outreach held back: the customer already heard from us at %(when)s (a proactive message or an "
+                "incident notice). One message per 24 hours: the next one can go at %(until)s."
+            )
+            % {"when": f"{last:%Y-%m-%d %H:%M} UTC", "until": f"{until:%Y-%m-%d %H:%M} UTC"},
+            internal=True,
+        )
+    case.postponed_until = until
+    case.outreach_due_at = until
+    case.save(update_fields=["postponed_until", "outreach_due_at"])
+
+
+def deliver(case, events, *, severity, now, reason, only=None):
+    """Send the drafted message for `events` on the matrix's channels (or `only` these); returns the channels.
+
+    Logged on the proactive ticket. A note-only plan (medium signal, open
+    ticket) reaches no customer and does not count as outreach.
+    """
+    actor = system_user()
+    customer = case.customer
+    open_ticket = other_open_tickets(customer.pk).first()
+    plan = only or OUTREACH_MATRIX[(severity, open_ticket is not None)]
+    if "reply" in plan and open_ticket is None:
+        plan = ["email" if c == "reply" else c for c in plan]
+    touches = max(customer_contacts(customer.pk, now), 1) + case.outreach_count
+    draft = draft_for(case, events, touches)
+    tier = customer.organization.tier if customer.organization_id else None
+    allowed = set(tier.allowed_channels if tier else []) | {"email", "portal"}
+    sequence = case.outreach_count + 1
+    key = f"signal:case:{case.pk}:{reason}:{sequence}:user:{customer.pk}"
+    used = []
+    for channel in plan:
+        if channel == "note":
+            target = open_ticket.ref if open_ticket else case.ticket.ref
+            ticket_services.reply_to_ticket(
+                actor,
+                case.ticket,
+                body=_(
+                    "No message sent to the customer (%(severity)s signal, open ticket %(ref)s): follow up with "
+                    "them there. The drafted message is ready: use it from this ticket's sidebar."
+                )
+                % {"severity": SignalSeverity(severity).label, "ref": target},
+                internal=True,
+            )
+            continue
+        if channel == "reply":
+            ticket_services.reply_to_ticket(actor, open_ticket, body=draft["body"])
+            used.append(f"reply:{open_ticket.ref}")
+            continue
+        if channel not in allowed:
+            continue
+        to = {"email": customer.email, "sms": customer.phone}.get(channel, str(customer.pk))
+        if not to:
+            continue
+        short = channel in (OutboundChannel.SMS, OutboundChannel.PUSH)
+        try:
+            queue_message(
+                channel=channel,
+                key=channel_key(key, channel),
+                to=to,
+                subject=draft["subject"],
+                body=draft["short_text"] if short else draft["body"],
+                recipient_user_id=customer.pk,
+                reference=case.ticket.ref,
+                thread=case.ticket.ref,
+                template_slug=draft["template_slug"],
+                language=draft["language"],
+                link=case.ticket.get_portal_url() if channel != OutboundChannel.EMAIL else "",
+            )
+        except ValueError as exc:
+            logger.warning("Outreach for case %s by %s skipped: %s", case.pk, channel, exc)
+            continue
+        used.append(channel)
+    if used:
+        case.outreach_count += 1
+        case.first_outreach_at = case.first_outreach_at or now
+        case.last_outreach_at = now
+        case.last_outreach_channels = used
+        case.save(update_fields=["outreach_count", "first_outreach_at", "last_outreach_at", "last_outreach_channels"])
+        ticket_services.reply_to_ticket(
+            actor,
+            case.ticket,
+            body=_("We contacted the customer (%(channels)s) at %(when)s about: %(signals)s. Tone: %(tone)s.")
+            % {
+                "channels": ", ".join(used),
+                "when": f"{now:%Y-%m-%d %H:%M} UTC",
+                "signals": ", ".join(dict.fromkeys(f"{e.signal_type.code} {e.signal_type.name}" for e in events)),
+                "tone": draft["tone"],
+            },
+            internal=True,
+        )
+    return used
+
+
+def agent_url(case):
+    return settings.FIRSTLINE_SITE_URL + reverse("helpdesk:ticket-detail", args=[case.ticket.ref])

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import api
+
+app_name = "signals-api"
+
+urlpatterns = [
+    path("", api.signal_ingest, name="ingest"),
+]
