@@ -19,7 +19,7 @@ import json
 from datetime import UTC
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -33,6 +33,7 @@ from .models import CustomerIdentity, Integration, SignalType, hash_token
 
 FIELDS = {"signal", "idempotency_key", "customer_email", "customer_id", "occurred_at", "data"}
 MAX_KEY = 120
+DEADLOCK_RETRIES = 3
 
 
 class Refusal(Exception):
@@ -144,26 +145,45 @@ def _answer(event):
     return {"event": event.pk, "ticket": event.case.ticket.ref}
 
 
-def ingest(integration, catalogue, clean, actor, now):
-    """Record one checked event; the stored answer for a replay."""
+def resolve(integration, catalogue, clean):
+    """The event's signal type and customer (or the stored event of a replay), without writing anything."""
     signal_type = catalogue.signal_type(clean["signal"])
     existing = find_event(integration=integration, signal_type=signal_type, key=clean["idempotency_key"])
-    if existing is None:
-        customer = catalogue.customer(clean)
-        existing, _created = record_signal(
-            actor,
-            signal_type=signal_type,
-            customer=customer,
-            key=clean["idempotency_key"],
-            occurred_at=clean.get("occurred_at"),
-            payload=clean["data"],
-            integration=integration,
-            fingerprint=clean["fingerprint"],
-            now=now,
-        )
-    if existing.fingerprint and existing.fingerprint != clean["fingerprint"]:
-        raise Refusal(409, "This idempotency key was already used for a different event.", "idempotency_key")
-    return _answer(existing)
+    if existing is not None:
+        if existing.fingerprint and existing.fingerprint != clean["fingerprint"]:
+            raise Refusal(409, "This idempotency key was already used for a different event.", "idempotency_key")
+        return {**clean, "signal_type": signal_type, "existing": existing, "customer": existing.customer}
+    return {**clean, "signal_type": signal_type, "existing": None, "customer": catalogue.customer(clean)}
+
+
+def record_all(integration, resolved, actor, now):
+    """Record every event in one transaction; answers in the order sent.
+
+    Events are written in customer order: each takes its customer's row
+    lock, and two batches taking the same customers in the same order
+    cannot deadlock one another.
+    """
+    answers = [None] * len(resolved)
+    order = sorted(range(len(resolved)), key=lambda i: (resolved[i]["customer"].pk, i))
+    with transaction.atomic():
+        for index in order:
+            item = resolved[index]
+            event, _created = record_signal(
+                actor,
+                signal_type=item["signal_type"],
+                customer=item["customer"],
+                key=item["idempotency_key"],
+                occurred_at=item.get("occurred_at"),
+                payload=item["data"],
+                integration=integration,
+                fingerprint=item["fingerprint"],
+                now=now,
+            )
+            if event.fingerprint and event.fingerprint != item["fingerprint"]:
+                # The same key twice in one batch with different contents.
+                raise Refusal(409, "This idempotency key was already used for a different event.", "idempotency_key")
+            answers[index] = _answer(event)
+    return answers
 
 
 @csrf_exempt
@@ -195,14 +215,22 @@ def signal_ingest(request):
         for index, event in enumerate(events):  # noqa: B007 - the except clause names the event
             checked.append(check_event(event))
         catalogue = Catalogue(integration)
+        resolved = []
+        for index, clean in enumerate(checked):  # noqa: B007 - the except clause names the event
+            resolved.append(resolve(integration, catalogue, clean))
+        index = None
         actor, now = system_user(), timezone.now()
-        with transaction.atomic():
-            answers = []
-            for index, clean in enumerate(checked):  # noqa: B007 - the except clause names the event
-                answers.append(ingest(integration, catalogue, clean, actor, now))
+        for attempt in range(DEADLOCK_RETRIES):
+            try:
+                answers = record_all(integration, resolved, actor, now)
+                break
+            except OperationalError:
+                # A deadlock or a busy SQLite file: the transaction rolled back whole; try once more.
+                if attempt == DEADLOCK_RETRIES - 1:
+                    raise
     except Refusal as refusal:
         return _error(refusal.status, refusal.message, refusal.field, index if batch else None)
     except IntegrityError:
-        # The same key raced in from another request: that one won; answer as a replay would.
+        # The same key raced in from another request, which won: sending it again gets the stored answer.
         return _error(409, "This event is being recorded by a concurrent request; send it again.", "idempotency_key")
     return JsonResponse({"events": answers} if batch else answers[0], status=202)

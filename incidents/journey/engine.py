@@ -170,26 +170,27 @@ def _payload_lines(payload):
     return lines
 
 
-def facts_note(case, event, *, touches, source, draft, now):
+def facts_note(case, events, *, touches, draft):
     """The internal note: what happened, since when, touches so far, the customer's open tickets, the draft."""
-    signal = event.signal_type
     customer = case.customer
     open_tickets = [f"{t.ref} {t.subject}" for t in other_open_tickets(customer.pk)[:10]]
     lines = [
-        f"**{_('Proactive signal')}:** {signal.code} {signal.name} ({signal.get_severity_display()})",
         f"**{_('Customer')}:** {customer.display_name} <{customer.email}>",
-        f"**{_('Source')}:** {source}",
-        f"**{_('Happened at')}:** {event.occurred_at:%Y-%m-%d %H:%M} UTC · "
-        f"**{_('first detected')}:** {case.first_detected_at:%Y-%m-%d %H:%M} UTC",
+        f"**{_('First detected')}:** {case.first_detected_at:%Y-%m-%d %H:%M} UTC · "
         f"**{_('Touches so far')}:** {touches} · **{_('signals on this case')}:** {case.signal_count}",
         f"**{_('Open tickets of the customer')}:** " + ("; ".join(open_tickets) or _("none")),
     ]
-    if signal.description:
-        lines.append("")
-        lines.append(signal.description)
-    details = _payload_lines(event.payload)
-    if details:
-        lines += ["", f"**{_('Data')}:**", *details]
+    for event in events:
+        signal = event.signal_type
+        source = event.integration.name if event.integration_id else _("detection rule")
+        lines += [
+            "",
+            f"**{_('Proactive signal')}:** {signal.code} {signal.name} ({signal.get_severity_display()}) · "
+            f"{_('happened at')} {event.occurred_at:%Y-%m-%d %H:%M} UTC · {_('source')}: {source}",
+        ]
+        if signal.description:
+            lines.append(signal.description)
+        lines += _payload_lines(event.payload)
     lines += [
         "",
         f"**{_('Drafted message')}** ({draft['tone']}): {draft['subject']}",
@@ -226,8 +227,12 @@ def record_signal(
     The same key again (per integration, or per signal type for the
     built-in rules) returns the stored event and changes nothing. One open
     proactive case per customer: a second signal updates its ticket
-    (priority raised to the most severe signal, a note with the facts)
-    rather than opening another.
+    (priority raised to the most severe signal, its code as a tag) rather
+    than opening another. The event, the case and the ticket are one
+    transaction; the internal note with the facts and the draft is written
+    from the stored events by `write_case_notes` (woken at once for a new
+    case or a critical signal, else by the minute sweep), one note for all
+    the events that arrived together — a burst of 50 signals is one note.
     """
     now = now or timezone.now()
     occurred_at = occurred_at or now
@@ -264,36 +269,17 @@ def record_signal(
             occurred_at=occurred_at,
             received_at=now,
         )
-        touches = max(customer_contacts(customer.pk, now), 1) + case.outreach_count
         case.signal_count += 1
         case.last_detected_at = now
-        case.touches = touches
-        pending = list(case.events.filter(addressed_at__isnull=True).select_related("signal_type"))
-        draft = draft_for(case, pending or [event], touches)
-        case.draft_subject, case.draft_body, case.draft_language = draft["subject"], draft["body"], draft["language"]
         due = now + timedelta(minutes=merge_minutes(signal_type.severity))
         case.outreach_due_at = min(case.outreach_due_at, due) if case.outreach_due_at else due
-        source = integration.name if integration else _("detection rule")
-        ticket_services.reply_to_ticket(
-            actor,
-            case.ticket,
-            body=facts_note(case, event, touches=touches, source=source, draft=draft, now=now),
-            internal=True,
-        )
-        case.save(
-            update_fields=[
-                "signal_count",
-                "last_detected_at",
-                "touches",
-                "draft_subject",
-                "draft_body",
-                "draft_language",
-                "outreach_due_at",
-                "severity",
-            ]
-        )
-        if signal_type.severity == SignalSeverity.CRITICAL or signal_type.alert_engineering:
+        case.save(update_fields=["signal_count", "last_detected_at", "outreach_due_at", "severity"])
+        critical = signal_type.severity == SignalSeverity.CRITICAL
+        if critical or signal_type.alert_engineering:
             alert_engineering(case, event, reason=_("Critical signal"), key_suffix=f"signal:{signal_type.pk}")
+        if critical or case.signal_count == 1:
+            # A new case or a critical signal: the note (and a critical outreach) should not wait for the sweep.
+            transaction.on_commit(lambda: _wake_case(case.pk))
     return event, True
 
 
@@ -344,6 +330,54 @@ def _raise_case(actor, case, signal_type, now):
 def _tag(name):
     tag, _created = Tag.objects.get_or_create(name=name[:50])
     return tag
+
+
+def _wake_case(case_id):
+    from django_q.tasks import async_task
+
+    try:
+        async_task("incidents.journey.tasks.process_case", case_id, task_name=f"signal-case-{case_id}")
+    except Exception:  # the broker being down must not fail the request: the minute sweep does it
+        logger.exception("Could not wake the signal worker for case %s; the sweep will", case_id)
+
+
+def write_case_notes(*, now=None, case_ids=None, limit=500):
+    """One internal note per case for its events not yet noted, with the facts and a fresh draft."""
+    now = now or timezone.now()
+    pending = SignalEvent.objects.filter(noted_at__isnull=True)
+    if case_ids is not None:
+        pending = pending.filter(case_id__in=case_ids)
+    ids = list(pending.order_by("case_id").values_list("case_id", flat=True).distinct()[:limit])
+    return sum(1 for pk in ids if write_case_note(pk, now=now))
+
+
+def write_case_note(case_id, *, now):
+    with transaction.atomic():
+        case = (
+            ProactiveCase.objects.select_for_update(of=("self",))
+            .select_related("ticket__organization", "customer__organization")
+            .filter(pk=case_id)
+            .first()
+        )
+        if case is None:
+            return False
+        events = list(
+            case.events.filter(noted_at__isnull=True).select_related("signal_type", "integration").order_by("pk")
+        )
+        if not events:
+            return False
+        case.ticket.requester = case.customer
+        touches = max(customer_contacts(case.customer_id, now), 1) + case.outreach_count
+        unaddressed = [e for e in case.events.select_related("signal_type") if e.addressed_at is None]
+        draft = draft_for(case, unaddressed or events, touches)
+        case.touches = touches
+        case.draft_subject, case.draft_body, case.draft_language = draft["subject"], draft["body"], draft["language"]
+        case.save(update_fields=["touches", "draft_subject", "draft_body", "draft_language"])
+        ticket_services.reply_to_ticket(
+            system_user(), case.ticket, body=facts_note(case, events, touches=touches, draft=draft), internal=True
+        )
+        SignalEvent.objects.filter(pk__in=[e.pk for e in events]).update(noted_at=now)
+    return True
 
 
 # --- internal alerts ------------------------------------------------------------------------------
@@ -401,6 +435,7 @@ def send_due_outreach(*, now=None, limit=200):
 def send_outreach(case_id, *, now=None):
     """One message for every unaddressed signal of the case, on the matrix's channels, at most once in 24 h."""
     now = now or timezone.now()
+    write_case_note(case_id, now=now)  # the agent reads the facts before the customer reads our message
     with transaction.atomic():
         case = (
             ProactiveCase.objects.select_for_update(of=("self",))

@@ -287,11 +287,12 @@ def _announce(alert, signal_type, customers):
 
 
 def run_signal_sweep(*, now=None):
-    """The minute job: outreach whose merge window passed, the ladder, systemic alerts."""
-    from .engine import send_due_outreach
+    """The minute job: notes of new signals, outreach whose merge window passed, the ladder, systemic alerts."""
+    from .engine import send_due_outreach, write_case_notes
 
     now = now or timezone.now()
     return {
+        "notes": write_case_notes(now=now),
         "outreach": send_due_outreach(now=now),
         "ladder": run_ladder(now=now),
         "systemic": len(raise_systemic_alerts(now=now)),

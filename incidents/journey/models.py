@@ -242,6 +242,8 @@ class SignalEvent(models.Model):
     payload = models.JSONField(default=dict, blank=True)
     occurred_at = models.DateTimeField(_("occurred"))
     received_at = models.DateTimeField(_("received"), default=timezone.now)
+    # Set when the case's internal note has recorded this event (see engine.write_case_notes).
+    noted_at = models.DateTimeField(_("noted on the ticket"), null=True, blank=True)
     addressed_at = models.DateTimeField(_("customer told"), null=True, blank=True)
 
     class Meta:
@@ -263,6 +265,7 @@ class SignalEvent(models.Model):
         indexes = [
             models.Index(fields=["signal_type", "received_at"], name="journey_event_type_received"),
             models.Index(fields=["received_at"], name="journey_event_received"),
+            models.Index(fields=["case"], name="journey_event_unnoted", condition=Q(noted_at__isnull=True)),
         ]
 
     def __str__(self):

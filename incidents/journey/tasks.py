@@ -13,3 +13,14 @@ def run_detection_rules():
     from .rules import run_detection
 
     return run_detection()
+
+
+def process_case(case_id):
+    """Woken after a new case or a critical signal: its note, then its outreach if already due."""
+    from django.utils import timezone
+
+    from .engine import send_outreach, write_case_note
+
+    now = timezone.now()
+    write_case_note(case_id, now=now)
+    return send_outreach(case_id, now=now)

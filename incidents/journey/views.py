@@ -18,6 +18,7 @@ from helpdesk.services import latest_event_id
 from .. import services as incident_services
 from ..models import Severity
 from . import reports
+from .engine import draft_for
 from .models import ProactiveCase, SignalEvent, SystemicAlert
 
 DETAIL_TEMPLATE = "helpdesk/ticket_detail.html"
@@ -51,8 +52,13 @@ def ticket_panel(request, ref):
 def ticket_draft(request, ref):
     """The drafted customer message, put in the composer of the ticket the agent should answer on."""
     ticket = get_ticket_for_agent(request.user, ref)
-    case = get_object_or_404(ProactiveCase, ticket=ticket)
-    form = ReplyForm(initial={"body": case.draft_body, "seen_event_id": latest_event_id(ticket)})
+    case = get_object_or_404(ProactiveCase.objects.select_related("customer"), ticket=ticket)
+    body = case.draft_body
+    if not body:
+        # Signals not yet noted by the worker: draft from the stored events now (nothing is saved).
+        events = list(case.events.filter(addressed_at__isnull=True).select_related("signal_type"))
+        body = draft_for(case, events, case.touches)["body"] if events else ""
+    form = ReplyForm(initial={"body": body, "seen_event_id": latest_event_id(ticket)})
     context = _detail_context(ticket, user=request.user, reply_form=form)
     if _wants_fragment(request):
         return _dual(render(request, f"{DETAIL_TEMPLATE}#ticket-composer", context))

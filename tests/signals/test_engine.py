@@ -9,7 +9,7 @@ from comms.models import OutboundMessage
 from comms.services import build_message
 from helpdesk.models import EventKind, Message, Status, Ticket, TicketEvent
 from helpdesk.services import create_ticket
-from incidents.journey.engine import record_signal, send_due_outreach
+from incidents.journey.engine import record_signal, send_due_outreach, write_case_notes
 from incidents.journey.models import ProactiveCase, SignalEvent
 from tests.helpdesk.factories import TicketFactory
 
@@ -25,11 +25,14 @@ def customer_rows(customer):
     return OutboundMessage.objects.filter(recipient_user_id=customer.pk, idempotency_key__startswith="signal:")
 
 
-def test_two_signals_for_one_customer_share_one_ticket_at_the_most_severe_priority(types, alice):
+def test_two_signals_for_one_customer_share_one_ticket_at_the_most_severe_priority(types, alice, run_on_commit):
     with time_machine.travel(NOW, tick=False):
-        first, _ = signal(types["medium"], alice, "a")
+        with run_on_commit():  # a new case wakes the worker, which writes its note at once
+            first, _ = signal(types["medium"], alice, "a")
         second, _ = signal(types["critical"], alice, "b")
+        write_case_notes()
     assert first.case_id == second.case_id
+    assert write_case_notes() == 0  # every event is noted once
     ticket = Ticket.objects.get()
     assert ticket.priority == 1
     assert {t.name for t in ticket.tags.all()} == {"proactive", "sig-003", "sig-002"}
@@ -49,6 +52,7 @@ def test_the_note_lists_the_customers_open_tickets_and_the_draft_is_in_their_lan
     alice.save()
     other = TicketFactory(requester=alice, subject="Cannot call abroad")
     signal(types["high"], alice, "a")
+    write_case_notes()
     case = ProactiveCase.objects.get()
     note = Message.objects.filter(ticket=case.ticket, is_internal=True).get()
     assert other.ref in note.body
@@ -212,3 +216,7 @@ def test_a_thousand_events_with_duplicates_make_exactly_the_right_tickets_and_me
     assert set(rows.values_list("channel", flat=True)) == {"email"}
     assert rows.values("recipient_user_id").distinct().count() == 40
     assert TicketEvent.objects.filter(kind=EventKind.CREATED).count() == 40
+    # The events that arrived together are one note per case, with every one of them in it.
+    notes = Message.objects.filter(is_internal=True, body__contains="Drafted message")
+    assert notes.count() == 40
+    assert all(note.body.count("Proactive signal") == 20 for note in notes)

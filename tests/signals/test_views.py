@@ -7,7 +7,7 @@ import time_machine
 
 from helpdesk.models import Ticket
 from helpdesk.services import create_ticket
-from incidents.journey.engine import record_signal, send_due_outreach
+from incidents.journey.engine import record_signal, send_due_outreach, write_case_notes
 from incidents.journey.ladder import raise_systemic_alerts
 from incidents.journey.models import ProactiveCase, SystemicAlert
 from incidents.models import Incident, IncidentTicketLink
@@ -46,6 +46,7 @@ def test_the_proactive_queue_lists_proactive_tickets_only_with_a_pinned_query_co
 
 def test_the_ticket_page_loads_the_panel_with_signal_history_and_touches(agent_client, types, alice):
     event, _ = record_signal(None, signal_type=types["high"], customer=alice, key="a")
+    write_case_notes()
     ref = event.case.ticket.ref
     page = agent_client.get(f"/agent/tickets/{ref}/").content.decode()
     assert f"/agent/signals/tickets/{ref}/panel/" in page
