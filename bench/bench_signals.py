@@ -43,12 +43,14 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_gunicorn(port, workers):
+def start_gunicorn(port, workers, log):
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(  # noqa: S603 - our own venv's gunicorn, fixed arguments
         [str(gunicorn), "helpdesk.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers), "--log-level", "warning"],
         cwd=ROOT,
         env=os.environ.copy(),
+        stdout=log,
+        stderr=log,
     )
     for _ in range(100):
         try:
@@ -123,20 +125,22 @@ def ingestion(args):
     from comms.defaults import install_default_channel_rules, install_default_templates
     from helpdesk.models import Organization, Role, ServiceTier, User
     from incidents.journey.demo import seed_signals
-    from incidents.journey.models import Integration, SignalEvent
+    from incidents.journey.models import Integration, SignalEvent, hash_token
     from incidents.journey.services import create_integration
 
     install_default_templates()
     install_default_channel_rules()
     seed_signals()
-    Integration.objects.filter(name="Bench").delete()
-    create_integration(None, name="Bench", signal_codes=["SIG-001", "SIG-002", "SIG-003", "SIG-005"], token=TOKEN)
+    tag = f"sig{int(time.time())}"
+    Integration.objects.filter(token_hash=hash_token(TOKEN)).update(is_active=False, token_hash=tag)
+    create_integration(
+        None, name=f"Bench {tag}", signal_codes=["SIG-001", "SIG-002", "SIG-003", "SIG-005"], token=TOKEN
+    )
     tier, _made = ServiceTier.objects.get_or_create(
         name="Bench signals", defaults={"first_response_minutes": 60, "allowed_channels": ["email", "sms"]}
     )
     org, _made = Organization.objects.get_or_create(name="Bench signals org", defaults={"tier": tier})
     password = make_password("x")
-    tag = f"sig{int(time.time())}"
     User.objects.bulk_create(
         [
             User(
@@ -152,7 +156,10 @@ def ingestion(args):
     emails = [f"{tag}-{n}@example.com" for n in range(args.customers)]
     rng = random.Random(7)
     port = free_port()
-    server = start_gunicorn(port, args.workers)
+    log_path = Path(os.environ.get("FIRSTLINE_VAR_DIR") or "/tmp") / f"bench-signals-{tag}.log"  # noqa: S108
+    log = open(log_path, "w")  # noqa: SIM115 - closed with the server
+    server = start_gunicorn(port, args.workers, log)
+    print(f"server log: {log_path}")
     try:
         post(port, make_events(emails, 1, f"{tag}-warm", rng)[0])  # every worker imports lazily; warm one
         before = SignalEvent.objects.count()
@@ -175,6 +182,7 @@ def ingestion(args):
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=10)
+        log.close()
 
 
 def detection(args):

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_POST
 
 from helpdesk.models import Role, User
 
-from .engine import find_event, record_signal, system_user
+from .engine import record_signal, system_user
 from .models import CustomerIdentity, Integration, SignalType, hash_token
 
 FIELDS = {"signal", "idempotency_key", "customer_email", "customer_id", "occurred_at", "data"}
@@ -145,15 +145,9 @@ def _answer(event):
     return {"event": event.pk, "ticket": event.case.ticket.ref}
 
 
-def resolve(integration, catalogue, clean):
-    """The event's signal type and customer (or the stored event of a replay), without writing anything."""
-    signal_type = catalogue.signal_type(clean["signal"])
-    existing = find_event(integration=integration, signal_type=signal_type, key=clean["idempotency_key"])
-    if existing is not None:
-        if existing.fingerprint and existing.fingerprint != clean["fingerprint"]:
-            raise Refusal(409, "This idempotency key was already used for a different event.", "idempotency_key")
-        return {**clean, "signal_type": signal_type, "existing": existing, "customer": existing.customer}
-    return {**clean, "signal_type": signal_type, "existing": None, "customer": catalogue.customer(clean)}
+def resolve(catalogue, clean):
+    """The event's signal type and customer, read without writing anything (a replay is found when recorded)."""
+    return {**clean, "signal_type": catalogue.signal_type(clean["signal"]), "customer": catalogue.customer(clean)}
 
 
 def record_all(integration, resolved, actor, now):
@@ -180,7 +174,7 @@ def record_all(integration, resolved, actor, now):
                 now=now,
             )
             if event.fingerprint and event.fingerprint != item["fingerprint"]:
-                # The same key twice in one batch with different contents.
+                # A replayed key with different contents: refused, and the batch with it.
                 raise Refusal(409, "This idempotency key was already used for a different event.", "idempotency_key")
             answers[index] = _answer(event)
     return answers
@@ -217,7 +211,7 @@ def signal_ingest(request):
         catalogue = Catalogue(integration)
         resolved = []
         for index, clean in enumerate(checked):  # noqa: B007 - the except clause names the event
-            resolved.append(resolve(integration, catalogue, clean))
+            resolved.append(resolve(catalogue, clean))
         index = None
         actor, now = system_user(), timezone.now()
         for attempt in range(DEADLOCK_RETRIES):

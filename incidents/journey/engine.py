@@ -237,7 +237,8 @@ def record_signal(
     now = now or timezone.now()
     occurred_at = occurred_at or now
     actor = actor or system_user()
-    with transaction.atomic():
+    # Inside a batch's transaction no savepoint is needed: a failure rolls the whole batch back.
+    with transaction.atomic(savepoint=False):
         # One writer per customer at a time: two signals about one customer must find one case.
         list(User.objects.select_for_update().filter(pk=customer.pk).values_list("pk", flat=True))
         existing = find_event(integration=integration, signal_type=signal_type, key=key)
@@ -273,7 +274,7 @@ def record_signal(
         case.last_detected_at = now
         due = now + timedelta(minutes=merge_minutes(signal_type.severity))
         case.outreach_due_at = min(case.outreach_due_at, due) if case.outreach_due_at else due
-        case.save(update_fields=["signal_count", "last_detected_at", "outreach_due_at", "severity"])
+        case.save(update_fields=["signal_count", "last_detected_at", "outreach_due_at", "severity", "codes"])
         critical = signal_type.severity == SignalSeverity.CRITICAL
         if critical or signal_type.alert_engineering:
             alert_engineering(case, event, reason=_("Critical signal"), key_suffix=f"signal:{signal_type.pk}")
@@ -308,6 +309,7 @@ def _open_case(actor, signal_type, customer, now):
     return ProactiveCase.objects.create(
         customer=customer,
         ticket=ticket,
+        codes=[signal_type.code],
         severity=signal_type.severity,
         first_detected_at=now,
         last_detected_at=now,
@@ -321,10 +323,12 @@ def _raise_case(actor, case, signal_type, now):
         wanted = Priority(SEVERITY_RANK[signal_type.severity])
         if case.ticket.priority > wanted:
             case.ticket = ticket_services.update_ticket(actor, case.ticket, priority=wanted)
+    if signal_type.code in case.codes:
+        return
+    case.codes = [*case.codes, signal_type.code]
     tag = _tag(signal_type.code.lower())
-    if not case.ticket.tags.filter(pk=tag.pk).exists():
-        case.ticket.tags.add(tag)
-        record_event(case.ticket, actor, EventKind.TAGS, at=now, data={"added": [tag.name], "removed": []})
+    case.ticket.tags.add(tag)
+    record_event(case.ticket, actor, EventKind.TAGS, at=now, data={"added": [tag.name], "removed": []})
 
 
 def _tag(name):

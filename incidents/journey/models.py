@@ -192,6 +192,8 @@ class ProactiveCase(models.Model):
     first_detected_at = models.DateTimeField(_("first detected"))
     last_detected_at = models.DateTimeField(_("last detected"))
     signal_count = models.PositiveIntegerField(_("signals"), default=0)
+    # The signal codes seen on this case (also the ticket's tags): a repeat needs no tag lookup.
+    codes = models.JSONField(default=list, blank=True)
     touches = models.PositiveIntegerField(_("touches"), default=1)
     draft_subject = models.CharField(max_length=255, blank=True)
     draft_body = models.TextField(blank=True)
