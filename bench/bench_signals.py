@@ -223,7 +223,7 @@ def detection(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=3000)
-    parser.add_argument("--customers", type=int, default=1000)
+    parser.add_argument("--customers", type=int, default=300)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--tickets", type=int, default=100_000)

@@ -26,10 +26,10 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from helpdesk.models import Role, User
+from helpdesk.models import Role, Ticket, User
 
 from .engine import record_signal, system_user
-from .models import CustomerIdentity, Integration, SignalType, hash_token
+from .models import CustomerIdentity, Integration, ProactiveCase, SignalEvent, SignalType, hash_token
 
 FIELDS = {"signal", "idempotency_key", "customer_email", "customer_id", "occurred_at", "data"}
 MAX_KEY = 120
@@ -142,7 +142,12 @@ def check_event(event):
 
 
 def _answer(event):
-    return {"event": event.pk, "ticket": event.case.ticket.ref}
+    # A new event carries its case and ticket; a replay reads the ticket's id (one small query).
+    if SignalEvent._meta.get_field("case").is_cached(event):
+        ticket_id = event.case.ticket_id
+    else:
+        ticket_id = ProactiveCase.objects.values_list("ticket_id", flat=True).get(pk=event.case_id)
+    return {"event": event.pk, "ticket": Ticket.ref_for(ticket_id)}
 
 
 def resolve(catalogue, clean):

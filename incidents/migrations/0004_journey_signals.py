@@ -8,188 +8,367 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('helpdesk', '0003_macros_accounts_inbound_survey'),
-        ('incidents', '0003_status_subscriptions'),
+        ("helpdesk", "0003_macros_accounts_inbound_survey"),
+        ("incidents", "0003_status_subscriptions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Integration',
+            name="Integration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, unique=True, verbose_name='name')),
-                ('token_hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('token_hint', models.CharField(blank=True, editable=False, max_length=12, verbose_name='token starts with')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=80, unique=True, verbose_name="name")),
+                ("token_hash", models.CharField(editable=False, max_length=64, unique=True)),
+                (
+                    "token_hint",
+                    models.CharField(blank=True, editable=False, max_length=12, verbose_name="token starts with"),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name': 'signal integration',
-                'verbose_name_plural': 'signal integrations',
-                'ordering': ['name'],
+                "verbose_name": "signal integration",
+                "verbose_name_plural": "signal integrations",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ProactiveCase',
+            name="ProactiveCase",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('severity', models.CharField(choices=[('critical', 'Critical'), ('high', 'High'), ('medium', 'Medium'), ('low', 'Low')], max_length=10, verbose_name='severity')),
-                ('first_detected_at', models.DateTimeField(verbose_name='first detected')),
-                ('last_detected_at', models.DateTimeField(verbose_name='last detected')),
-                ('signal_count', models.PositiveIntegerField(default=0, verbose_name='signals')),
-                ('codes', models.JSONField(blank=True, default=list)),
-                ('touches', models.PositiveIntegerField(default=1, verbose_name='touches')),
-                ('draft_subject', models.CharField(blank=True, max_length=255)),
-                ('draft_body', models.TextField(blank=True)),
-                ('draft_language', models.CharField(blank=True, max_length=10)),
-                ('outreach_due_at', models.DateTimeField(blank=True, null=True)),
-                ('outreach_count', models.PositiveSmallIntegerField(default=0)),
-                ('first_outreach_at', models.DateTimeField(blank=True, null=True, verbose_name='first outreach')),
-                ('last_outreach_at', models.DateTimeField(blank=True, null=True, verbose_name='last outreach')),
-                ('last_outreach_channels', models.JSONField(blank=True, default=list)),
-                ('postponed_until', models.DateTimeField(blank=True, null=True)),
-                ('engineering_alerted_at', models.DateTimeField(blank=True, null=True)),
-                ('engineering_paged_at', models.DateTimeField(blank=True, null=True)),
-                ('followed_up_at', models.DateTimeField(blank=True, null=True)),
-                ('sms_escalated_at', models.DateTimeField(blank=True, null=True)),
-                ('l2_escalated_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('ticket', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='proactive_case', to='helpdesk.ticket', verbose_name='ticket')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[("critical", "Critical"), ("high", "High"), ("medium", "Medium"), ("low", "Low")],
+                        max_length=10,
+                        verbose_name="severity",
+                    ),
+                ),
+                ("first_detected_at", models.DateTimeField(verbose_name="first detected")),
+                ("last_detected_at", models.DateTimeField(verbose_name="last detected")),
+                ("signal_count", models.PositiveIntegerField(default=0, verbose_name="signals")),
+                ("codes", models.JSONField(blank=True, default=list)),
+                ("touches", models.PositiveIntegerField(default=1, verbose_name="touches")),
+                ("draft_subject", models.CharField(blank=True, max_length=255)),
+                ("draft_body", models.TextField(blank=True)),
+                ("draft_language", models.CharField(blank=True, max_length=10)),
+                ("outreach_due_at", models.DateTimeField(blank=True, null=True)),
+                ("outreach_count", models.PositiveSmallIntegerField(default=0)),
+                ("first_outreach_at", models.DateTimeField(blank=True, null=True, verbose_name="first outreach")),
+                ("last_outreach_at", models.DateTimeField(blank=True, null=True, verbose_name="last outreach")),
+                ("last_outreach_channels", models.JSONField(blank=True, default=list)),
+                ("postponed_until", models.DateTimeField(blank=True, null=True)),
+                ("engineering_alerted_at", models.DateTimeField(blank=True, null=True)),
+                ("engineering_paged_at", models.DateTimeField(blank=True, null=True)),
+                ("followed_up_at", models.DateTimeField(blank=True, null=True)),
+                ("sms_escalated_at", models.DateTimeField(blank=True, null=True)),
+                ("l2_escalated_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="proactive_case",
+                        to="helpdesk.ticket",
+                        verbose_name="ticket",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'proactive case',
-                'verbose_name_plural': 'proactive cases',
-                'ordering': ['-last_detected_at', '-pk'],
+                "verbose_name": "proactive case",
+                "verbose_name_plural": "proactive cases",
+                "ordering": ["-last_detected_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='SignalType',
+            name="SignalType",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=20, unique=True, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9_.-]*$', 'Letters, digits, dots, dashes only.')], verbose_name='code')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('description', models.TextField(blank=True, verbose_name='what it means')),
-                ('severity', models.CharField(choices=[('critical', 'Critical'), ('high', 'High'), ('medium', 'Medium'), ('low', 'Low')], max_length=10, verbose_name='severity')),
-                ('internal_response_minutes', models.PositiveIntegerField(blank=True, help_text='Empty: best effort.', null=True, verbose_name='internal response target (minutes)')),
-                ('outreach_minutes', models.PositiveIntegerField(blank=True, help_text='Empty: outreach is optional for this signal.', null=True, verbose_name='customer outreach target (minutes)')),
-                ('detection', models.CharField(choices=[('api', 'Pushed by another system through the API'), ('repeat_contact', 'Rule: repeat contact'), ('waiting_on_us', 'Rule: customer waiting on us too long'), ('unacknowledged_escalation', 'Rule: escalation without follow-up'), ('silent_customer', 'Rule: silent customer')], default='api', max_length=30, verbose_name='detected by')),
-                ('parameters', models.JSONField(blank=True, default=dict, help_text='For rules: e.g. {"count": 3, "days": 7} or {"hours": 8}.', verbose_name='rule parameters')),
-                ('alert_agents', models.BooleanField(default=True, verbose_name='alert agents (proactive queue)')),
-                ('alert_engineering', models.BooleanField(default=False, help_text='Critical signals always alert engineering.', verbose_name='alert engineering chat')),
-                ('bot_context', models.BooleanField(default=False, verbose_name='share with the portal and bot as context')),
-                ('template_helpful', models.SlugField(blank=True, max_length=80, verbose_name='message: first touch')),
-                ('template_empathetic', models.SlugField(blank=True, max_length=80, verbose_name='message: second touch')),
-                ('template_apologetic', models.SlugField(blank=True, max_length=80, verbose_name='message: third touch')),
-                ('template_urgent', models.SlugField(blank=True, max_length=80, verbose_name='message: fourth touch and later')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('queue', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='helpdesk.queue', verbose_name='queue')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=20,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9][A-Za-z0-9_.-]*$", "Letters, digits, dots, dashes only."
+                            )
+                        ],
+                        verbose_name="code",
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("description", models.TextField(blank=True, verbose_name="what it means")),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[("critical", "Critical"), ("high", "High"), ("medium", "Medium"), ("low", "Low")],
+                        max_length=10,
+                        verbose_name="severity",
+                    ),
+                ),
+                (
+                    "internal_response_minutes",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Empty: best effort.",
+                        null=True,
+                        verbose_name="internal response target (minutes)",
+                    ),
+                ),
+                (
+                    "outreach_minutes",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Empty: outreach is optional for this signal.",
+                        null=True,
+                        verbose_name="customer outreach target (minutes)",
+                    ),
+                ),
+                (
+                    "detection",
+                    models.CharField(
+                        choices=[
+                            ("api", "Pushed by another system through the API"),
+                            ("repeat_contact", "Rule: repeat contact"),
+                            ("waiting_on_us", "Rule: customer waiting on us too long"),
+                            ("unacknowledged_escalation", "Rule: escalation without follow-up"),
+                            ("silent_customer", "Rule: silent customer"),
+                        ],
+                        default="api",
+                        max_length=30,
+                        verbose_name="detected by",
+                    ),
+                ),
+                (
+                    "parameters",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text='For rules: e.g. {"count": 3, "days": 7} or {"hours": 8}.',
+                        verbose_name="rule parameters",
+                    ),
+                ),
+                ("alert_agents", models.BooleanField(default=True, verbose_name="alert agents (proactive queue)")),
+                (
+                    "alert_engineering",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Critical signals always alert engineering.",
+                        verbose_name="alert engineering chat",
+                    ),
+                ),
+                (
+                    "bot_context",
+                    models.BooleanField(default=False, verbose_name="share with the portal and bot as context"),
+                ),
+                ("template_helpful", models.SlugField(blank=True, max_length=80, verbose_name="message: first touch")),
+                (
+                    "template_empathetic",
+                    models.SlugField(blank=True, max_length=80, verbose_name="message: second touch"),
+                ),
+                (
+                    "template_apologetic",
+                    models.SlugField(blank=True, max_length=80, verbose_name="message: third touch"),
+                ),
+                (
+                    "template_urgent",
+                    models.SlugField(blank=True, max_length=80, verbose_name="message: fourth touch and later"),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "queue",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="helpdesk.queue",
+                        verbose_name="queue",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'signal type',
-                'verbose_name_plural': 'signal types',
-                'ordering': ['code'],
+                "verbose_name": "signal type",
+                "verbose_name_plural": "signal types",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='SignalEvent',
+            name="SignalEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('idempotency_key', models.CharField(max_length=120)),
-                ('fingerprint', models.CharField(blank=True, max_length=64)),
-                ('payload', models.JSONField(blank=True, default=dict)),
-                ('occurred_at', models.DateTimeField(verbose_name='occurred')),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='received')),
-                ('noted_at', models.DateTimeField(blank=True, null=True, verbose_name='noted on the ticket')),
-                ('addressed_at', models.DateTimeField(blank=True, null=True, verbose_name='customer told')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='incidents.proactivecase')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('integration', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='events', to='incidents.integration')),
-                ('signal_type', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='incidents.signaltype')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("idempotency_key", models.CharField(max_length=120)),
+                ("fingerprint", models.CharField(blank=True, max_length=64)),
+                ("payload", models.JSONField(blank=True, default=dict)),
+                ("occurred_at", models.DateTimeField(verbose_name="occurred")),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="received")),
+                ("noted_at", models.DateTimeField(blank=True, null=True, verbose_name="noted on the ticket")),
+                ("addressed_at", models.DateTimeField(blank=True, null=True, verbose_name="customer told")),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="events", to="incidents.proactivecase"
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "integration",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="incidents.integration",
+                    ),
+                ),
+                (
+                    "signal_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="events", to="incidents.signaltype"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'signal event',
-                'verbose_name_plural': 'signal events',
-                'ordering': ['-received_at', '-pk'],
+                "verbose_name": "signal event",
+                "verbose_name_plural": "signal events",
+                "ordering": ["-received_at", "-pk"],
             },
         ),
         migrations.AddField(
-            model_name='integration',
-            name='allowed_signals',
-            field=models.ManyToManyField(blank=True, related_name='+', to='incidents.signaltype', verbose_name='may send'),
+            model_name="integration",
+            name="allowed_signals",
+            field=models.ManyToManyField(
+                blank=True, related_name="+", to="incidents.signaltype", verbose_name="may send"
+            ),
         ),
         migrations.CreateModel(
-            name='SystemicAlert',
+            name="SystemicAlert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('raised_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('window_start', models.DateTimeField()),
-                ('customers', models.JSONField(default=list)),
-                ('shared', models.JSONField(default=dict)),
-                ('cases', models.ManyToManyField(blank=True, related_name='+', to='incidents.proactivecase')),
-                ('incident', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='incidents.incident')),
-                ('signal_type', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='systemic_alerts', to='incidents.signaltype')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("raised_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("window_start", models.DateTimeField()),
+                ("customers", models.JSONField(default=list)),
+                ("shared", models.JSONField(default=dict)),
+                ("cases", models.ManyToManyField(blank=True, related_name="+", to="incidents.proactivecase")),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "signal_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="systemic_alerts",
+                        to="incidents.signaltype",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'systemic alert',
-                'verbose_name_plural': 'systemic alerts',
-                'ordering': ['-raised_at', '-pk'],
+                "verbose_name": "systemic alert",
+                "verbose_name_plural": "systemic alerts",
+                "ordering": ["-raised_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='CustomerIdentity',
+            name="CustomerIdentity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(max_length=120, verbose_name='external id')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('integration', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='identities', to='incidents.integration')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("external_id", models.CharField(max_length=120, verbose_name="external id")),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "integration",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="identities",
+                        to="incidents.integration",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'customer identity',
-                'verbose_name_plural': 'customer identities',
-                'constraints': [models.UniqueConstraint(fields=('integration', 'external_id'), name='journey_identity_unique')],
+                "verbose_name": "customer identity",
+                "verbose_name_plural": "customer identities",
+                "constraints": [
+                    models.UniqueConstraint(fields=("integration", "external_id"), name="journey_identity_unique")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='proactivecase',
-            index=models.Index(fields=['outreach_due_at'], name='journey_case_outreach_due'),
+            model_name="proactivecase",
+            index=models.Index(fields=["outreach_due_at"], name="journey_case_outreach_due"),
         ),
         migrations.AddIndex(
-            model_name='proactivecase',
-            index=models.Index(fields=['first_detected_at'], name='journey_case_detected'),
+            model_name="proactivecase",
+            index=models.Index(fields=["first_detected_at"], name="journey_case_detected"),
         ),
         migrations.AddConstraint(
-            model_name='proactivecase',
-            constraint=models.UniqueConstraint(condition=models.Q(('closed_at__isnull', True)), fields=('customer',), name='journey_one_open_case_per_customer'),
+            model_name="proactivecase",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("closed_at__isnull", True)),
+                fields=("customer",),
+                name="journey_one_open_case_per_customer",
+            ),
         ),
         migrations.AddIndex(
-            model_name='signalevent',
-            index=models.Index(fields=['signal_type', 'received_at'], name='journey_event_type_received'),
+            model_name="signalevent",
+            index=models.Index(fields=["signal_type", "received_at"], name="journey_event_type_received"),
         ),
         migrations.AddIndex(
-            model_name='signalevent',
-            index=models.Index(fields=['received_at'], name='journey_event_received'),
+            model_name="signalevent",
+            index=models.Index(fields=["received_at"], name="journey_event_received"),
         ),
         migrations.AddIndex(
-            model_name='signalevent',
-            index=models.Index(condition=models.Q(('noted_at__isnull', True)), fields=['case'], name='journey_event_unnoted'),
+            model_name="signalevent",
+            index=models.Index(
+                condition=models.Q(("noted_at__isnull", True)), fields=["case"], name="journey_event_unnoted"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='signalevent',
-            constraint=models.UniqueConstraint(condition=models.Q(('integration__isnull', False)), fields=('integration', 'idempotency_key'), name='journey_event_key_per_integration'),
+            model_name="signalevent",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("integration__isnull", False)),
+                fields=("integration", "idempotency_key"),
+                name="journey_event_key_per_integration",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='signalevent',
-            constraint=models.UniqueConstraint(condition=models.Q(('integration__isnull', True)), fields=('signal_type', 'idempotency_key'), name='journey_event_key_per_rule'),
+            model_name="signalevent",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("integration__isnull", True)),
+                fields=("signal_type", "idempotency_key"),
+                name="journey_event_key_per_rule",
+            ),
         ),
         migrations.AddIndex(
-            model_name='systemicalert',
-            index=models.Index(fields=['signal_type', 'raised_at'], name='journey_systemic_type_raised'),
+            model_name="systemicalert",
+            index=models.Index(fields=["signal_type", "raised_at"], name="journey_systemic_type_raised"),
         ),
     ]
+
 
 # De-duplication asks the outbox "what did this customer receive in the last 24 h" for every
 # outreach; comms has no index for that, and comms is not ours to migrate, so the index is
@@ -202,3 +381,11 @@ Migration.operations.append(
     )
 )
 Migration.dependencies.append(("comms", "0001_initial"))
+# The API finds a customer by email, case-insensitively, on every event: an index on UPPER(email)
+# (what Django's iexact compares on PostgreSQL) keeps that a lookup rather than a scan of every user.
+Migration.operations.append(
+    migrations.RunSQL(
+        "CREATE INDEX IF NOT EXISTS journey_user_email_upper ON helpdesk_user (UPPER(email))",
+        "DROP INDEX IF EXISTS journey_user_email_upper",
+    )
+)
