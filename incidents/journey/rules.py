@@ -17,7 +17,7 @@ from helpdesk.models import Handoff, Message, Role, Status, Ticket, User
 from .engine import record_signal, system_user
 from .models import Detection, SignalEvent, SignalType
 
-KEY_CHUNK = 500
+KEY_HORIZON = timedelta(days=180)
 
 
 def repeat_contact(signal_type, now):
@@ -113,16 +113,20 @@ RULES = {
 
 
 def new_hits(signal_type, now):
-    """The rule's hits whose key has not been recorded yet (a fixed number of queries per 500 hits)."""
+    """The rule's hits whose key has not been recorded yet: two queries at any volume.
+
+    Keys are compared with those the rule recorded within KEY_HORIZON; a
+    situation unchanged for longer than that is reported once more (the
+    proactive ticket it made then is long resolved).
+    """
     hits = RULES[signal_type.detection](signal_type, now)
-    seen = set()
-    keys = [key for _customer, key, _payload in hits]
-    for start in range(0, len(keys), KEY_CHUNK):
-        seen.update(
-            SignalEvent.objects.filter(
-                integration__isnull=True, signal_type=signal_type, idempotency_key__in=keys[start : start + KEY_CHUNK]
-            ).values_list("idempotency_key", flat=True)
-        )
+    if not hits:
+        return []
+    seen = set(
+        SignalEvent.objects.filter(
+            integration__isnull=True, signal_type=signal_type, received_at__gte=now - KEY_HORIZON
+        ).values_list("idempotency_key", flat=True)
+    )
     return [hit for hit in hits if hit[1] not in seen]
 
 
