@@ -24,7 +24,7 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk.models import Role, Ticket, User
 
@@ -233,3 +233,54 @@ def signal_ingest(request):
         # The same key raced in from another request, which won: sending it again gets the stored answer.
         return _error(409, "This event is being recorded by a concurrent request; send it again.", "idempotency_key")
     return JsonResponse({"events": answers} if batch else answers[0], status=202)
+
+
+@require_GET
+def customer_context(request):
+    """GET /api/signals/context/?customer_email=… (or customer_id=…): what the portal or bot should know.
+
+    The customer's open proactive case, limited to signal types an admin
+    shares with the bot, so a chatbot can open with "we are already on it"
+    instead of asking what is wrong. Same token as the ingestion endpoint.
+    """
+    try:
+        integration = authenticate(request)
+        query = {k: request.GET[k] for k in ("customer_email", "customer_id") if request.GET.get(k)}
+        if len(query) != 1:
+            raise Refusal(400, "Ask with exactly one of `customer_email` and `customer_id`.", "customer_email")
+        customer = Catalogue(integration).customer(query)
+    except Refusal as refusal:
+        return _error(refusal.status, refusal.message, refusal.field)
+    case = (
+        ProactiveCase.objects.open()
+        .filter(customer=customer)
+        .select_related("ticket")
+        .order_by("-last_detected_at")
+        .first()
+    )
+    signals = []
+    if case is not None:
+        events = case.events.filter(signal_type__bot_context=True).select_related("signal_type").order_by("-pk")[:10]
+        signals = [
+            {
+                "signal": e.signal_type.code,
+                "issue": e.signal_type.name,
+                "severity": e.signal_type.severity,
+                "detected_at": e.received_at.isoformat(),
+            }
+            for e in events
+        ]
+    if not signals:
+        return JsonResponse({"customer": customer.email, "proactive_context": None})
+    return JsonResponse(
+        {
+            "customer": customer.email,
+            "proactive_context": {
+                "ticket": case.ticket.ref,
+                "status": case.ticket.status,
+                "signals": signals,
+                "contacted_at": case.last_outreach_at.isoformat() if case.last_outreach_at else None,
+                "what_to_tell_customer": case.draft_subject,
+            },
+        }
+    )

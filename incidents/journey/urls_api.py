@@ -6,4 +6,5 @@ app_name = "signals-api"
 
 urlpatterns = [
     path("", api.signal_ingest, name="ingest"),
+    path("context/", api.customer_context, name="customer-context"),
 ]

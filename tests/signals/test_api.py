@@ -128,3 +128,19 @@ def test_a_batch_is_stored_whole_or_not_at_all(post, alice, bob):
 
 def test_only_post_is_allowed(client, integration):
     assert client.get("/api/signals/").status_code == 405
+
+
+def test_the_bot_reads_the_customers_proactive_context_for_shared_signals(client, post, alice, types):
+    types["high"].bot_context = True
+    types["high"].save()
+    post(event(data={"summary": "Profile stuck"}))
+    post(event(signal="SIG-003", idempotency_key="k-2"))
+    headers = {"Authorization": "Bearer fls_test-token-0123456789abcdefghijklmnopqrstuvwxyz"}
+    response = client.get("/api/signals/context/", {"customer_email": "alice@example.com"}, headers=headers)
+    context = response.json()["proactive_context"]
+    assert response.status_code == 200
+    assert [s["signal"] for s in context["signals"]] == ["SIG-001"]  # SIG-003 is not shared with the bot
+    assert context["ticket"] == Ticket.objects.get().ref
+    assert client.get("/api/signals/context/", {"customer_email": "alice@example.com"}).status_code == 401
+    missing = client.get("/api/signals/context/", {"customer_email": "x@example.com"}, headers=headers)
+    assert missing.status_code == 422
