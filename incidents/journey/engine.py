@@ -237,7 +237,6 @@ def record_signal(
     """
     now = now or timezone.now()
     occurred_at = occurred_at or now
-    actor = actor or system_user()
     # Inside a batch's transaction no savepoint is needed: a failure rolls the whole batch back.
     with transaction.atomic(savepoint=False):
         # One writer per customer at a time: two signals about one customer must find one case.
@@ -253,7 +252,7 @@ def record_signal(
             ProactiveCase.objects.filter(pk=case.pk).update(closed_at=now)
             case = None
         if case is None:
-            case = _open_case(actor, signal_type, customer, now)
+            case = _open_case(actor or system_user(), signal_type, customer, now)
         else:
             _raise_case(actor, case, signal_type, now)
         case.customer = customer
@@ -315,8 +314,15 @@ def _open_case(actor, signal_type, customer, now):
 
 
 def _raise_case(actor, case, signal_type, now):
-    """A further signal on an open case: the most severe one sets the priority; its code becomes a tag."""
-    if SEVERITY_RANK[signal_type.severity] < SEVERITY_RANK[case.severity]:
+    """A further signal on an open case: the most severe one sets the priority; its code becomes a tag.
+
+    The actor is looked up only when something changes: most signals repeat what the case knows.
+    """
+    more_severe = SEVERITY_RANK[signal_type.severity] < SEVERITY_RANK[case.severity]
+    if not more_severe and signal_type.code in case.codes:
+        return
+    actor = actor or system_user()
+    if more_severe:
         case.severity = signal_type.severity
         wanted = Priority(SEVERITY_RANK[signal_type.severity])
         if case.ticket.priority > wanted:
