@@ -162,13 +162,23 @@ def ingestion(args):
     print(f"server log: {log_path}")
     try:
         post(port, make_events(emails, 1, f"{tag}-warm", rng)[0])  # every worker imports lazily; warm one
+        firsts = [
+            {"signal": "SIG-001", "idempotency_key": f"{tag}-first-{n}", "customer_email": email, "data": {"n": n}}
+            for n, email in enumerate(emails)
+        ]
+        seconds, statuses = send_all(port, firsts, args.clients)
+        print(
+            f"first event per customer (opens a ticket): {len(firsts)} in {seconds:.2f} s = "
+            f"{len(firsts) / seconds:.0f} events/s; statuses {statuses}"
+        )
         before = SignalEvent.objects.count()
         singles = make_events(emails, args.events, f"{tag}-s", rng)
         seconds, statuses = send_all(port, singles, args.clients)
         stored = SignalEvent.objects.count() - before
         print(
-            f"single events: {len(singles)} requests in {seconds:.2f} s = {len(singles) / seconds:.0f} events/s "
-            f"({args.clients} clients, {args.workers} gunicorn workers); statuses {statuses}; {stored} stored"
+            f"further events, one per request: {len(singles)} in {seconds:.2f} s = {len(singles) / seconds:.0f} "
+            f"events/s ({args.clients} clients, {args.workers} gunicorn workers); statuses {statuses}; "
+            f"{stored} stored (the rest replays)"
         )
         events = make_events(emails, args.events, f"{tag}-b", rng)
         batches = [{"events": events[i : i + 50]} for i in range(0, len(events), 50)]

@@ -251,6 +251,8 @@ def record_signal(
             # The last proactive ticket was resolved: its case is done, this signal starts a new one.
             ProactiveCase.objects.filter(pk=case.pk).update(closed_at=now)
             case = None
+        # The first time this case sees this code: alerts and wake-ups happen once per case and code.
+        new_code = case is None or signal_type.code not in case.codes
         if case is None:
             case = _open_case(actor or system_user(), signal_type, customer, now)
         else:
@@ -273,9 +275,9 @@ def record_signal(
         case.outreach_due_at = min(case.outreach_due_at, due) if case.outreach_due_at else due
         case.save(update_fields=["signal_count", "last_detected_at", "outreach_due_at", "severity", "codes"])
         critical = signal_type.severity == SignalSeverity.CRITICAL
-        if critical or signal_type.alert_engineering:
+        if new_code and (critical or signal_type.alert_engineering):
             alert_engineering(case, event, reason=_("Critical signal"), key_suffix=f"signal:{signal_type.pk}")
-        if critical or case.signal_count == 1:
+        if new_code and (critical or case.signal_count == 1):
             # A new case or a critical signal: the note (and a critical outreach) should not wait for the sweep.
             transaction.on_commit(lambda: _wake_case(case.pk))
     return event, True
