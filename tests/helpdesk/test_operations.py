@@ -60,6 +60,8 @@ def test_setup_schedules_is_idempotent():
         "feedback.send_survey_reminders",
         "feedback.send_nps_surveys",
         "incidents.sweep_cadence",
+        "incidents.sweep_signals",
+        "incidents.detect_signals",
     }
 
 
