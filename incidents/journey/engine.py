@@ -190,6 +190,13 @@ def facts_note(case, events, *, touches, draft):
         ]
         if signal.description:
             lines.append(signal.description)
+        targets = []
+        if signal.internal_response_minutes is not None:
+            targets.append(_("act within %(n)s min") % {"n": signal.internal_response_minutes})
+        if signal.outreach_minutes is not None:
+            targets.append(_("tell the customer within %(n)s min") % {"n": signal.outreach_minutes})
+        if targets:
+            lines.append(f"**{_('Targets')}:** " + "; ".join(targets))
         lines += _payload_lines(event.payload)
     lines += [
         "",

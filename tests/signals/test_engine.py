@@ -11,7 +11,7 @@ from helpdesk.models import EventKind, Message, Status, Ticket, TicketEvent
 from helpdesk.services import create_ticket
 from incidents.journey.engine import record_signal, send_due_outreach, write_case_notes
 from incidents.journey.models import ProactiveCase, SignalEvent
-from tests.helpdesk.factories import TicketFactory
+from tests.helpdesk.factories import MessageFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
@@ -220,3 +220,19 @@ def test_a_thousand_events_with_duplicates_make_exactly_the_right_tickets_and_me
     notes = Message.objects.filter(is_internal=True, body__contains="Drafted message")
     assert notes.count() == 40
     assert all(note.body.count("Proactive signal") == 20 for note in notes)
+
+
+def test_the_tone_follows_the_customers_touch_count(types, alice):
+    for hours in (1, 20, 40):
+        MessageFactory(ticket=TicketFactory(requester=alice), created_at=NOW - timedelta(hours=hours))
+    with time_machine.travel(NOW, tick=False):
+        signal(types["high"], alice, "a")
+        write_case_notes()
+    case = ProactiveCase.objects.get()
+    assert case.touches == 3
+    assert "I am taking ownership" in case.draft_subject  # third touch: apologetic, ownership
+    with time_machine.travel(NOW + timedelta(minutes=11), tick=False):
+        send_due_outreach()
+    # She has open tickets, so a high signal is answered on the latest of them, in the same tone.
+    reply = Message.objects.filter(ticket__requester=alice, is_internal=False, author__username="firstline-signals")
+    assert "I am sorry it has taken this long" in reply.get().body
