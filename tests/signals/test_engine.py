@@ -234,5 +234,5 @@ def test_the_tone_follows_the_customers_touch_count(types, alice):
     with time_machine.travel(NOW + timedelta(minutes=11), tick=False):
         send_due_outreach()
     # She has open tickets, so a high signal is answered on the latest of them, in the same tone.
-    reply = Message.objects.filter(ticket__requester=alice, is_internal=False, author__username="firstline-signals")
+    reply = Message.objects.filter(ticket__proactive_case__isnull=True, author__username="firstline-signals")
     assert "I am sorry it has taken this long" in reply.get().body
