@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -247,14 +247,16 @@ def record_signal(
     # Inside a batch's transaction no savepoint is needed: a failure rolls the whole batch back.
     with transaction.atomic(savepoint=False):
         # One writer per customer at a time: two signals about one customer must find one case.
-        list(User.objects.select_for_update().filter(pk=customer.pk).values_list("pk", flat=True))
+        # The open case's row is the lock; without one, the customer's row is, and the case is
+        # read again once it is held (a concurrent first signal may just have opened it).
+        case = _locked_case(customer)
+        if case is None:
+            list(User.objects.select_for_update().filter(pk=customer.pk).values_list("pk", flat=True))
+            case = _locked_case(customer)
         existing = find_event(integration=integration, signal_type=signal_type, key=key)
         if existing is not None:
             return existing, False
-        case = ProactiveCase.objects.select_for_update().filter(customer=customer, closed_at__isnull=True).first()
-        if case is not None:
-            case.ticket = Ticket.objects.get(pk=case.ticket_id)
-        if case is not None and not case.ticket.is_open:
+        if case is not None and not case.ticket_open:
             # The last proactive ticket was resolved: its case is done, this signal starts a new one.
             ProactiveCase.objects.filter(pk=case.pk).update(closed_at=now)
             case = None
@@ -288,6 +290,18 @@ def record_signal(
             # A new case or a critical signal: the note (and a critical outreach) should not wait for the sweep.
             transaction.on_commit(lambda: _wake_case(case.pk))
     return event, True
+
+
+def _locked_case(customer):
+    # The ticket's state as a subquery rather than a join: joining the ticket table multiplies
+    # PostgreSQL's planning time, and only this one column is needed on the common path.
+    ticket_open = Subquery(Ticket.objects.filter(pk=OuterRef("ticket_id")).values("is_open")[:1])
+    return (
+        ProactiveCase.objects.select_for_update(of=("self",))
+        .filter(customer=customer, closed_at__isnull=True)
+        .annotate(ticket_open=ticket_open)
+        .first()
+    )
 
 
 def _open_case(actor, signal_type, customer, now):
