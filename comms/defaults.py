@@ -1263,3 +1263,90 @@ MAINTENANCE_TEMPLATES = {
     ),
 }
 TEMPLATES.update(MAINTENANCE_TEMPLATES)
+
+
+# --- proactive journey signals (issue 7) -------------------------------------------------------------
+# One generic text per tone (seed 003's tone by touch count); a signal type may name its own instead.
+JOURNEY_TEMPLATES = {
+    "signal-helpful": (
+        "journey_signal",
+        "Proactive: first touch (helpful)",
+        {
+            "en": (
+                "We noticed something on your account: {{ signal_name }}",
+                "Hello {{ customer_name }},\n\nWe spotted this before you had to tell us:\n{{ signal_lines }}\n\n"
+                "Our team is already looking into it under {{ ticket_ref }}. You do not need to do anything now; "
+                "we will write again as soon as we know more. If you want to add something, reply here or "
+                "open {{ ticket_url }}\n",
+            ),
+            "es": (
+                "Hemos detectado algo en su cuenta: {{ signal_name }}",
+                "Hola {{ customer_name }}:\n\nLo hemos visto antes de que tuviera que avisarnos:\n{{ signal_lines }}"
+                "\n\nNuestro equipo ya lo revisa en {{ ticket_ref }}. No tiene que hacer nada por ahora; le "
+                "escribiremos en cuanto sepamos más. Para añadir algo, responda o abra {{ ticket_url }}\n",
+            ),
+        },
+    ),
+    "signal-empathetic": (
+        "journey_signal",
+        "Proactive: second touch (empathetic)",
+        {
+            "en": (
+                "About {{ signal_name }}: here is where things stand",
+                "Hello {{ customer_name }},\n\nYou have been in touch with us about this, and we understand it is "
+                "frustrating. Specifically:\n{{ signal_lines }}\n\nWe are working on it under {{ ticket_ref }} "
+                "and will tell you what changes, without you having to ask: {{ ticket_url }}\n",
+            ),
+        },
+    ),
+    "signal-apologetic": (
+        "journey_signal",
+        "Proactive: third touch (apologetic, ownership)",
+        {
+            "en": (
+                "I am taking ownership of {{ signal_name }}",
+                "Hello {{ customer_name }},\n\nYou have contacted us {{ touch_count }} times about this, and I am "
+                "sorry it has taken this long. What we know:\n{{ signal_lines }}\n\nI am keeping this case "
+                "({{ ticket_ref }}) until it is solved; you will not have to explain it again. Follow it here: "
+                "{{ ticket_url }}\n",
+            ),
+        },
+    ),
+    "signal-urgent": (
+        "journey_signal",
+        "Proactive: fourth touch and later (urgent ownership)",
+        {
+            "en": (
+                "Your case {{ ticket_ref }} now has our full attention",
+                "Hello {{ customer_name }},\n\nThis has gone on far too long: {{ touch_count }} contacts so far. "
+                "The issues:\n{{ signal_lines }}\n\nA senior member of the team owns {{ ticket_ref }} from now on "
+                "and will call or write with a concrete date for the fix. {{ ticket_url }}\n",
+            ),
+        },
+    ),
+    "signal-engineering-alert": (
+        "journey_internal",
+        "Proactive: engineering alert",
+        {
+            "en": (
+                "[{{ signal_severity }}] {{ signal_code }} {{ signal_name }} · {{ customer_email }}",
+                "{{ alert_reason }}: {{ signal_code }} {{ signal_name }} ({{ signal_severity }}) for "
+                "{{ customer_name }} <{{ customer_email }}>, since {{ detected_at }}, {{ touch_count }} touches.\n"
+                "{{ signal_lines }}\nTicket: {{ ticket_agent_url }}\n",
+            ),
+        },
+    ),
+    "signal-systemic-alert": (
+        "journey_internal",
+        "Proactive: systemic issue",
+        {
+            "en": (
+                "Systemic: {{ customer_count }} customers with {{ signal_code }} {{ signal_name }}",
+                "{{ customer_count }} customers show {{ signal_code }} {{ signal_name }} since {{ detected_at }}.\n\n"
+                "{{ customer_lines }}\n\nIn common: {{ shared_factors }}\n\nReview and open an incident: "
+                "{{ ticket_agent_url }}\n",
+            ),
+        },
+    ),
+}
+TEMPLATES.update(JOURNEY_TEMPLATES)

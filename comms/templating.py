@@ -268,3 +268,30 @@ ROUTINE = {
 }
 TemplateKind.CHOICES.append(("routine_notice", _("Routine notice (weekly update, monthly report)")))
 TemplateKind.VOCABULARY["routine_notice"] = {**COMMON, **ROUTINE}
+
+
+# --- proactive journey signals (issue 7): the customer's message and the internal alerts -------------
+# Added as one block; the incidents app renders these (incidents/journey).
+JOURNEY = {
+    "signal_name": (_("What we noticed (the signal's name)"), "eSIM activation failed"),
+    "signal_lines": (
+        _("Every issue this message addresses, one per line"),
+        "- eSIM activation failed (since 24 Nov 09:10 UTC)",
+    ),
+    "detected_at": (_("When we first noticed it"), "24 Nov 2026 09:10 UTC"),
+    "touch_count": (_("How many times the customer has been in touch about it"), "2"),
+}
+TemplateKind.CHOICES.append(("journey_signal", _("Proactive message about a journey signal")))
+TemplateKind.VOCABULARY["journey_signal"] = {**COMMON, **TICKET, **JOURNEY}
+JOURNEY_INTERNAL = {
+    "signal_code": (_("The signal's code"), "SIG-002"),
+    "signal_severity": (_("The signal's severity"), "Critical"),
+    "customer_email": (_("The customer's email"), "ana@example.com"),
+    "ticket_agent_url": STAFF["ticket_agent_url"],
+    "customer_count": (_("How many customers share the signal"), "12"),
+    "customer_lines": (_("The customers concerned, one per line"), "ana@example.com · Acme · FL-1042"),
+    "shared_factors": (_("What those customers have in common"), "organization: Acme; tier: Enterprise"),
+    "alert_reason": (_("Why engineering is alerted"), "Critical signal"),
+}
+TemplateKind.CHOICES.append(("journey_internal", _("Internal alert about journey signals")))
+TemplateKind.VOCABULARY["journey_internal"] = {**COMMON, **TICKET, **JOURNEY, **JOURNEY_INTERNAL}

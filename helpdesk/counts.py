@@ -18,7 +18,7 @@ from django.core.cache import cache
 from .models import Ticket
 
 GENERATION_KEY = "firstline:queue-counts:generation"
-SHARED = ("unassigned", "team", "open", "waiting", "resolved", "breaching")
+SHARED = ("unassigned", "team", "open", "waiting", "resolved", "breaching", "proactive")
 # Breaching soon: tickets whose next target is due within this horizon (or already past).
 BREACHING_HORIZON = timedelta(hours=1)
 

@@ -195,6 +195,7 @@ QUEUES = {
     "waiting": _("Waiting on customer"),
     "resolved": _("Recently resolved"),
     "breaching": _("Breaching soon"),
+    "proactive": _("Proactive"),
 }
 
 

@@ -153,6 +153,7 @@ def create_ticket(
     queue=None,
     attachments=(),
     inbound_address="",
+    acknowledge=True,
 ):
     """Open a ticket for `requester`'s organization, triage it, and acknowledge it by email.
 
@@ -161,6 +162,8 @@ def create_ticket(
     priority, language and queue before the ticket is saved, so the SLA
     clocks start on the right priority; then the assignee. A value the
     caller gives is kept.
+    `acknowledge=False` is for tickets we open ourselves (proactive ones):
+    the customer did not ask, so "we have your request" would be wrong.
     """
     if requester.organization_id is None:
         raise NotAllowed(_("The requester belongs to no organization."))
@@ -218,7 +221,8 @@ def create_ticket(
         apply_arrival_rules(actor, ticket, now)
         triage.finish(actor, ticket, decision, now)
         tickets_changed()
-        transaction.on_commit(lambda: _notify_created(ticket))
+        if acknowledge:
+            transaction.on_commit(lambda: _notify_created(ticket))
         ticket_created.send(sender=Ticket, ticket=ticket, actor=actor)
     return ticket
 

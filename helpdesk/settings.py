@@ -95,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "helpdesk.context_processors.portal",
                 "incidents.context_processors.incidents",
+                "incidents.journey.context_processors.journey",
             ],
         },
     },
@@ -392,3 +393,13 @@ FIRSTLINE_TRIAGE_AWAY_RELEASE_MINUTES = int(os.environ.get("TRIAGE_AWAY_RELEASE_
 FIRSTLINE_TRIAGE_MIN_TRAINING = int(os.environ.get("TRIAGE_MIN_TRAINING", "30"))
 # How long a process reuses the triage rules, routes and model before reading them again.
 FIRSTLINE_TRIAGE_CACHE_SECONDS = int(os.environ.get("TRIAGE_CACHE_SECONDS", "30"))
+# Proactive journey signals (incidents/journey).
+# Signals of one customer arriving within this many minutes become one message (critical ones go at once).
+FIRSTLINE_SIGNAL_MERGE_MINUTES = int(os.environ.get("SIGNAL_MERGE_MINUTES", "10"))
+# POST /api/signals/: the largest request body, and the largest `data` object of one event.
+FIRSTLINE_SIGNAL_MAX_BODY_BYTES = int(os.environ.get("SIGNAL_MAX_BODY_BYTES", 256 * 1024))
+FIRSTLINE_SIGNAL_MAX_DATA_BYTES = int(os.environ.get("SIGNAL_MAX_DATA_BYTES", 8 * 1024))
+FIRSTLINE_SIGNAL_MAX_BATCH = 100
+# Three or more customers with one signal inside this many hours raise one systemic alert.
+FIRSTLINE_SIGNAL_SYSTEMIC_HOURS = int(os.environ.get("SIGNAL_SYSTEMIC_HOURS", "24"))
+FIRSTLINE_SIGNAL_SYSTEMIC_MIN_CUSTOMERS = 3

@@ -35,6 +35,9 @@ urlpatterns = [
     # Named by string, not imported: the helpdesk does not depend on the feedback app.
     path("", include("feedback.urls")),
     path("agent/incidents/", include("incidents.urls")),
+    path("agent/signals/", include("incidents.journey.urls")),
+    path("manager/signals/", include("incidents.journey.urls_manager")),
+    path("api/signals/", include("incidents.journey.urls_api")),
     path("agent/", include("helpdesk.urls_agent")),
     path("status/", include("incidents.urls_status")),
     path("portal/", include("helpdesk.urls_portal")),

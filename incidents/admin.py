@@ -232,3 +232,7 @@ class PostIncidentReviewAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+# Proactive journey signals register their own admin (issue 7).
+from .journey import admin as _journey_admin  # noqa: E402, F401

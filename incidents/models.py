@@ -865,3 +865,14 @@ class FollowUpTask(models.Model):
 
     def __str__(self):
         return self.title
+
+
+# Proactive journey signals (issue 7) live in their own module; imported here so Django sees them.
+from .journey.models import (  # noqa: E402, F401
+    CustomerIdentity,
+    Integration,
+    ProactiveCase,
+    SignalEvent,
+    SignalType,
+    SystemicAlert,
+)

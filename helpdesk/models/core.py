@@ -397,6 +397,10 @@ def ref_to_pk(ref):
     return number if number > 0 else None
 
 
+# Tickets we opened ourselves about a journey signal carry this tag (incidents/journey): the Proactive queue.
+PROACTIVE_TAG = "proactive"
+
+
 class TicketQuerySet(models.QuerySet):
     def open(self):
         return self.filter(is_open=1)
@@ -460,6 +464,8 @@ class TicketQuerySet(models.QuerySet):
             return self.filter(is_open=0, resolved_at__gte=since)
         if view == "breaching":
             return self.open().filter(sla_due_at__lte=soon or timezone.now())
+        if view == "proactive":
+            return self.open().filter(tags__name=PROACTIVE_TAG)
         return self.open()
 
     def matching(self, user, *, status=None, priority=None, queue=None, level=None, category=None, assignee=None):
@@ -507,6 +513,7 @@ class TicketQuerySet(models.QuerySet):
             "waiting": tickets.filter(status=Status.WAITING),
             "resolved": tickets.filter(is_open=0, resolved_at__gte=since),
             "breaching": tickets.filter(is_open=1, sla_due_at__lte=soon or timezone.now()),
+            "proactive": tickets.filter(is_open=1, tags__name=PROACTIVE_TAG),
         }
         if only:
             parts = {name: parts[name] for name in only}

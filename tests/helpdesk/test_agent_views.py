@@ -82,6 +82,7 @@ def test_queue_counts_come_from_one_query_per_page(agent_client, agent, alice):
         "waiting": 0,
         "resolved": 0,
         "breaching": 0,
+        "proactive": 0,
     }
 
 

@@ -48,7 +48,16 @@ def test_queue_counts_reflect_each_queue(agent_client, agent, alice):
     TicketFactory(requester=alice, resolved=True)
     response = agent_client.get(LIST)
     counts = response.context["counts"]
-    assert counts == {"mine": 2, "unassigned": 2, "team": 4, "open": 4, "waiting": 1, "resolved": 1, "breaching": 0}
+    assert counts == {
+        "mine": 2,
+        "unassigned": 2,
+        "team": 4,
+        "open": 4,
+        "waiting": 1,
+        "resolved": 1,
+        "breaching": 0,
+        "proactive": 0,
+    }
 
 
 @pytest.mark.parametrize(

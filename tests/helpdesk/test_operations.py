@@ -66,6 +66,8 @@ def test_setup_schedules_is_idempotent():
         "incidents.sweep_cadence",
         "incidents.sweep_maintenance",
         "incidents.send_routine_notices",
+        "incidents.sweep_signals",
+        "incidents.detect_signals",
     }
 
 

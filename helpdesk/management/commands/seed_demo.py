@@ -356,6 +356,7 @@ class Command(BaseCommand):
         )  # feedback's demo answers and review (named by string: no import)
         # Named by string, like an app in settings: helpdesk does not import incidents.
         import_string("incidents.demo.seed_incidents")()
+        import_string("incidents.journey.demo.seed_signals")(stdout=self.stdout)
         # The dashboard's counts for past days, as the worker would build them within ten minutes.
         rollup.refresh(days=None)
         self.stdout.write(f"Demo data ready: {len(people)} people, {created} new tickets.")

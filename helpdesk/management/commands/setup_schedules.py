@@ -31,6 +31,10 @@ SCHEDULES = {
     "helpdesk.release_away_tickets": ("helpdesk.tasks.release_away_tickets", 1),
     # 0 4 * * 1  (weekly) retrain the triage classifier on resolved tickets
     "helpdesk.retrain_triage_classifier": ("helpdesk.tasks.retrain_triage_classifier", 7 * 24 * 60),
+    # */1 * * * *  journey signals: outreach past its merge window, the escalation ladder, systemic alerts
+    "incidents.sweep_signals": ("incidents.journey.tasks.sweep_signals", 1),
+    # */15 * * * *  journey signals: the built-in detection rules over tickets, messages and handoffs
+    "incidents.detect_signals": ("incidents.journey.tasks.run_detection_rules", 15),
     # */1 * * * *  record that a worker is alive, for /healthz
     "helpdesk.heartbeat": ("helpdesk.tasks.heartbeat", 1),
     # 0 * * * *  (hourly) one reminder for survey invitations left unanswered (named by string: no import)

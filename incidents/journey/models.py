@@ -1,0 +1,297 @@
+"""Journey signals as data: what an admin defines, what other systems push, and the state per customer.
+
+De-duplication needs no log of its own: every customer message is an outbox
+row keyed `signal:…` (ours) or `incident:…` (incident notices), with its
+recipient and time, so "did this customer hear from us in the last 24 h" is
+one indexed query on the outbox — the same rows the delivery log shows, so
+the two can never disagree.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class SignalSeverity(models.TextChoices):
+    CRITICAL = "critical", _("Critical")
+    HIGH = "high", _("High")
+    MEDIUM = "medium", _("Medium")
+    LOW = "low", _("Low")
+
+
+# Most severe first; the ticket priority each maps to (helpdesk.Priority values).
+SEVERITY_RANK = {"critical": 1, "high": 2, "medium": 3, "low": 4}
+
+
+class Detection(models.TextChoices):
+    API = "api", _("Pushed by another system through the API")
+    REPEAT_CONTACT = "repeat_contact", _("Rule: repeat contact")
+    WAITING_ON_US = "waiting_on_us", _("Rule: customer waiting on us too long")
+    UNACKNOWLEDGED_ESCALATION = "unacknowledged_escalation", _("Rule: escalation without follow-up")
+    SILENT_CUSTOMER = "silent_customer", _("Rule: silent customer")
+
+
+class Tone(models.TextChoices):
+    """Seed 003's tone by touch count: 1st helpful, 2nd empathetic, 3rd apologetic, 4th+ urgent ownership."""
+
+    HELPFUL = "helpful", _("Helpful (first touch)")
+    EMPATHETIC = "empathetic", _("Empathetic (second touch)")
+    APOLOGETIC = "apologetic", _("Apologetic, taking ownership (third touch)")
+    URGENT = "urgent", _("Urgent ownership (fourth touch and later)")
+
+
+TONES = [Tone.HELPFUL, Tone.EMPATHETIC, Tone.APOLOGETIC, Tone.URGENT]
+
+
+def tone_for(touches):
+    return TONES[min(max(touches, 1), 4) - 1]
+
+
+class SignalTypeQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def detected_by_rule(self):
+        return self.active().exclude(detection=Detection.API)
+
+
+class SignalType(models.Model):
+    """One kind of journey signal, as an admin defines it (e.g. `SIG-002 eSIM provisioning failed`)."""
+
+    code = models.CharField(
+        _("code"),
+        max_length=20,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", _("Letters, digits, dots, dashes only."))],
+    )
+    name = models.CharField(_("name"), max_length=120)
+    description = models.TextField(_("what it means"), blank=True)
+    severity = models.CharField(_("severity"), max_length=10, choices=SignalSeverity.choices)
+    internal_response_minutes = models.PositiveIntegerField(
+        _("internal response target (minutes)"), null=True, blank=True, help_text=_("Empty: best effort.")
+    )
+    outreach_minutes = models.PositiveIntegerField(
+        _("customer outreach target (minutes)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: outreach is optional for this signal."),
+    )
+    detection = models.CharField(_("detected by"), max_length=30, choices=Detection.choices, default=Detection.API)
+    parameters = models.JSONField(
+        _("rule parameters"),
+        default=dict,
+        blank=True,
+        help_text=_('For rules: e.g. {"count": 3, "days": 7} or {"hours": 8}.'),
+    )
+    alert_agents = models.BooleanField(_("alert agents (proactive queue)"), default=True)
+    alert_engineering = models.BooleanField(
+        _("alert engineering chat"), default=False, help_text=_("Critical signals always alert engineering.")
+    )
+    bot_context = models.BooleanField(_("share with the portal and bot as context"), default=False)
+    template_helpful = models.SlugField(_("message: first touch"), max_length=80, blank=True)
+    template_empathetic = models.SlugField(_("message: second touch"), max_length=80, blank=True)
+    template_apologetic = models.SlugField(_("message: third touch"), max_length=80, blank=True)
+    template_urgent = models.SlugField(_("message: fourth touch and later"), max_length=80, blank=True)
+    queue = models.ForeignKey(
+        "helpdesk.Queue", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("queue")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = SignalTypeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("signal type")
+        verbose_name_plural = _("signal types")
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    def template_slug(self, tone):
+        """The admin's template for `tone`, else the nearest gentler one set, else the built-in default."""
+        order = TONES[: TONES.index(tone) + 1]
+        for candidate in reversed(order):
+            slug = getattr(self, f"template_{candidate}")
+            if slug:
+                return slug
+        return f"signal-{tone}"
+
+    def parameter(self, name, default):
+        value = (self.parameters or {}).get(name, default)
+        return value if isinstance(value, int | float) and not isinstance(value, bool) and value > 0 else default
+
+
+def hash_token(token):
+    # Tokens are 32 random bytes, so a plain SHA-256 is enough (no salt or slow hash needed),
+    # and looking a token up by its hash compares nothing secret in Python.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Integration(models.Model):
+    """Another system allowed to push signals, with its own token and the signal codes it may send."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_hint = models.CharField(_("token starts with"), max_length=12, editable=False, blank=True)
+    allowed_signals = models.ManyToManyField(SignalType, blank=True, related_name="+", verbose_name=_("may send"))
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("signal integration")
+        verbose_name_plural = _("signal integrations")
+
+    def __str__(self):
+        return self.name
+
+
+class CustomerIdentity(models.Model):
+    """How an integration names one of our customers (its own id), when it does not send the email."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="identities")
+    external_id = models.CharField(_("external id"), max_length=120)
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("customer identity")
+        verbose_name_plural = _("customer identities")
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "external_id"], name="journey_identity_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.integration_id}:{self.external_id}"
+
+
+class ProactiveCaseQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(closed_at__isnull=True, ticket__is_open=1)
+
+
+class ProactiveCase(models.Model):
+    """One customer's proactive ticket and what we did about it: every signal about them lands here.
+
+    Outreach is gathered: a signal sets `outreach_due_at` (at once for a
+    critical one, after a short merge window otherwise) and the outreach
+    sweep sends one message for every signal still unaddressed, so two
+    signals close together become one message addressing both. The ladder
+    fields are stamps: each step happens once.
+    """
+
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    ticket = models.OneToOneField(
+        "helpdesk.Ticket", on_delete=models.CASCADE, related_name="proactive_case", verbose_name=_("ticket")
+    )
+    severity = models.CharField(_("severity"), max_length=10, choices=SignalSeverity.choices)
+    first_detected_at = models.DateTimeField(_("first detected"))
+    last_detected_at = models.DateTimeField(_("last detected"))
+    signal_count = models.PositiveIntegerField(_("signals"), default=0)
+    # The signal codes seen on this case (also the ticket's tags): a repeat needs no tag lookup.
+    codes = models.JSONField(default=list, blank=True)
+    touches = models.PositiveIntegerField(_("touches"), default=1)
+    draft_subject = models.CharField(max_length=255, blank=True)
+    draft_body = models.TextField(blank=True)
+    draft_language = models.CharField(max_length=10, blank=True)
+    outreach_due_at = models.DateTimeField(null=True, blank=True)
+    outreach_count = models.PositiveSmallIntegerField(default=0)
+    first_outreach_at = models.DateTimeField(_("first outreach"), null=True, blank=True)
+    last_outreach_at = models.DateTimeField(_("last outreach"), null=True, blank=True)
+    last_outreach_channels = models.JSONField(default=list, blank=True)
+    postponed_until = models.DateTimeField(null=True, blank=True)
+    engineering_alerted_at = models.DateTimeField(null=True, blank=True)
+    engineering_paged_at = models.DateTimeField(null=True, blank=True)
+    followed_up_at = models.DateTimeField(null=True, blank=True)
+    sms_escalated_at = models.DateTimeField(null=True, blank=True)
+    l2_escalated_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ProactiveCaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-last_detected_at", "-pk"]
+        verbose_name = _("proactive case")
+        verbose_name_plural = _("proactive cases")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(closed_at__isnull=True), name="journey_one_open_case_per_customer"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["outreach_due_at"], name="journey_case_outreach_due"),
+            models.Index(fields=["first_detected_at"], name="journey_case_detected"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id} {self.ticket_id}"
+
+
+class SignalEvent(models.Model):
+    """One received or detected signal: stored once per idempotency key, with what it became."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.PROTECT, null=True, blank=True, related_name="events")
+    idempotency_key = models.CharField(max_length=120)
+    # A digest of the event as sent, so a key reused for a different event is refused, not ignored.
+    fingerprint = models.CharField(max_length=64, blank=True)
+    signal_type = models.ForeignKey(SignalType, on_delete=models.PROTECT, related_name="events")
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey(ProactiveCase, on_delete=models.CASCADE, related_name="events")
+    payload = models.JSONField(default=dict, blank=True)
+    occurred_at = models.DateTimeField(_("occurred"))
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    # Set when the case's internal note has recorded this event (see engine.write_case_notes).
+    noted_at = models.DateTimeField(_("noted on the ticket"), null=True, blank=True)
+    addressed_at = models.DateTimeField(_("customer told"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        verbose_name = _("signal event")
+        verbose_name_plural = _("signal events")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "idempotency_key"],
+                condition=Q(integration__isnull=False),
+                name="journey_event_key_per_integration",
+            ),
+            models.UniqueConstraint(
+                fields=["signal_type", "idempotency_key"],
+                condition=Q(integration__isnull=True),
+                name="journey_event_key_per_rule",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["signal_type", "received_at"], name="journey_event_type_received"),
+            models.Index(fields=["received_at"], name="journey_event_received"),
+            models.Index(fields=["case"], name="journey_event_unnoted", condition=Q(noted_at__isnull=True)),
+        ]
+
+    def __str__(self):
+        return f"{self.signal_type_id} {self.customer_id} {self.received_at:%Y-%m-%d %H:%M}"
+
+
+class SystemicAlert(models.Model):
+    """Three or more customers with the same signal inside the window: raised once per window and type."""
+
+    signal_type = models.ForeignKey(SignalType, on_delete=models.CASCADE, related_name="systemic_alerts")
+    raised_at = models.DateTimeField(default=timezone.now)
+    window_start = models.DateTimeField()
+    customers = models.JSONField(default=list)
+    shared = models.JSONField(default=dict)
+    cases = models.ManyToManyField(ProactiveCase, blank=True, related_name="+")
+    incident = models.ForeignKey(
+        "incidents.Incident", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-raised_at", "-pk"]
+        verbose_name = _("systemic alert")
+        verbose_name_plural = _("systemic alerts")
+        indexes = [models.Index(fields=["signal_type", "raised_at"], name="journey_systemic_type_raised")]
+
+    def __str__(self):
+        return f"{self.signal_type_id} {self.raised_at:%Y-%m-%d %H:%M}"
