@@ -53,3 +53,19 @@ def login(live_server, page):
         return page
 
     return _login
+
+
+@pytest.fixture(autouse=True)
+def _settle_before_teardown(page):
+    """Let the page's last requests finish and stop its polling before the test's data is flushed.
+
+    A request the live server is still answering holds a database transaction;
+    flushing the test database under it fails with "table is locked" on SQLite.
+    """
+    yield
+    try:
+        page.wait_for_load_state("networkidle", timeout=5000)
+        page.goto("about:blank")
+        page.wait_for_timeout(200)
+    except Exception:  # noqa: S110 - a page that is already closed or broken has nothing left to settle
+        pass
