@@ -19,6 +19,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
+from helpdesk.ratelimit import client_ip
+
 from . import subscriptions
 from .defaults import MAINTENANCE_SHOWN_DAYS_AHEAD
 from .forms import SubscribeForm
@@ -152,7 +154,7 @@ def subscribe(request):
                 data["email"],
                 components=data["components"] if data["scope"] == "chosen" else (),
                 all_components=data["scope"] == "all",
-                address=request.META.get("REMOTE_ADDR", ""),
+                address=client_ip(request),
                 language=get_language(),
             )
         except subscriptions.RateLimited as exc:

@@ -216,3 +216,14 @@ def test_status_page_with_the_subscription_form_keeps_its_query_count(client, ap
     with django_assert_max_num_queries(8):
         page = client.get(reverse("status:page"))
     assert 'name="components"' in page.content.decode()
+
+
+def test_behind_a_proxy_the_limit_counts_the_address_the_proxy_reports(client, settings):
+    """Every visitor arrives from the proxy's address; CLIENT_IP_HEADER names the visitor's own."""
+    settings.FIRSTLINE_CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    for n in range(subscriptions.LIMIT_PER_ADDRESS_PER_HOUR):
+        assert subscribe(client, f"a{n}@example.com", HTTP_X_FORWARDED_FOR="198.51.100.7").status_code == 302
+    refused = subscribe(client, "a-last@example.com", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert refused.status_code == 429
+    # Same proxy, another visitor behind it: not held back.
+    assert subscribe(client, "b@example.com", HTTP_X_FORWARDED_FOR="198.51.100.8").status_code == 302
