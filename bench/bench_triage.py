@@ -12,7 +12,10 @@ database named by DATABASE_URL) with the demo data and its triage rules:
 3. times whole `create_ticket` calls (triage, SLA clocks, assignment, events)
    for comparison.
 
-    .venv/bin/python bench/bench_triage.py [--runs 3] [--create 200]
+    .venv/bin/python bench/bench_triage.py [--runs 3] [--create 200] [--profile]
+
+`--profile` runs the create_ticket phase under cProfile and prints the
+functions with the most cumulative time, and the queries one ticket costs.
 """
 
 import argparse
@@ -42,7 +45,7 @@ def split(rows):
     return [r for i, r in enumerate(rows) if i % 5], [r for i, r in enumerate(rows) if not i % 5]
 
 
-def run(runs, creates, out=print):
+def run(runs, creates, out=print, profile=False):
     import django
 
     django.setup()
@@ -103,13 +106,34 @@ def run(runs, creates, out=print):
     )
     language_right = sum((decide(r).language == r["language"]) for r in test_rows)
     out(f"language detected right on {language_right}/{len(test_rows)} held-out tickets")
-    started = time.perf_counter()
-    for r in test_rows[:creates]:
-        services.create_ticket(customer, requester=customer, subject=r["subject"], description=r["body"])
-    elapsed = time.perf_counter() - started
+
+    def create(r):
+        return services.create_ticket(customer, requester=customer, subject=r["subject"], description=r["body"])
+
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        create(test_rows[0])
+    out(f"create_ticket: {len(queries)} queries for one ticket")
+    batch = (test_rows * (1 + creates // len(test_rows)))[:creates]
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    started, cpu_started = time.perf_counter(), time.process_time()
+    for r in batch:
+        create(r)
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    if profiler is not None:
+        import pstats
+
+        profiler.disable()
+        pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(45)
     out(
-        f"create_ticket end to end ({connection.vendor}), {min(creates, len(test_rows))} tickets: "
-        f"{min(creates, len(test_rows)) / elapsed:.0f} tickets/s"
+        f"create_ticket end to end ({connection.vendor}), {len(batch)} tickets: "
+        f"{len(batch) / elapsed:.0f} tickets/s wall clock, {len(batch) / cpu:.0f} tickets per CPU second"
     )
 
 
@@ -117,6 +141,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--create", type=int, default=200)
+    parser.add_argument("--profile", action="store_true", help="cProfile the create_ticket phase")
     args = parser.parse_args()
     # One core: no parallel BLAS threads behind the classifier's arithmetic.
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -133,7 +158,7 @@ def main():
         Q_SYNC="0",
     )
     try:
-        run(args.runs, args.create)
+        run(args.runs, args.create, profile=args.profile)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -8,14 +8,25 @@ from django.forms.models import BaseInlineFormSet
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from comms.defaults import TEMPLATES
 from comms.models import MessageTemplate
 
 from . import triage
-from .models import Channel, ClassifierModel, RoutingRule, TicketTriage, TriageCondition, TriageRule, User
-from .triage import classifier, config
+from .models import (
+    Channel,
+    ClassifierModel,
+    Complexity,
+    CustomerType,
+    RoutingRule,
+    TicketTriage,
+    TriageCondition,
+    TriageRule,
+    User,
+)
+from .triage import classifier, config, reasons
 from .triage.rules import check_actions, check_condition
 
 
@@ -67,6 +78,7 @@ RULE_FIELDS = (
     "set_priority",
     "raise_priority",
     "set_queue",
+    "set_complexity",
     "add_tags",
     "set_assignee",
     "set_team",
@@ -155,6 +167,7 @@ class TriageRuleAdmin(ClearsTriageConfig, admin.ModelAdmin):
                     "set_priority",
                     "raise_priority",
                     "set_queue",
+                    "set_complexity",
                     "add_tags",
                     "set_assignee",
                     "set_team",
@@ -194,6 +207,9 @@ class TriageRuleAdmin(ClearsTriageConfig, admin.ModelAdmin):
             "form": form,
             "decision": decision,
             "sender": sender,
+            "triage_labels": reasons.LABELS,
+            "complexity": Complexity(decision.complexity).label if decision and decision.complexity else "",
+            "customer_type": CustomerType(decision.customer_type).label if decision and decision.customer_type else "",
         }
         return render(request, "admin/helpdesk/triagerule/test.html", context)
 
@@ -270,13 +286,36 @@ class TicketTriageAdmin(admin.ModelAdmin):
         "is_security",
         "is_frustrated",
         "is_repeat",
+        "complexity",
+        "customer_type",
         "suggested_category",
         "confidence",
         "outcome",
     )
-    list_filter = ("outcome", "is_vip", "is_security", "is_frustrated", "is_repeat", "failed")
+    list_filter = (
+        "outcome",
+        "complexity",
+        "customer_type",
+        "is_vip",
+        "is_security",
+        "is_frustrated",
+        "is_repeat",
+        "failed",
+    )
     list_select_related = ("ticket", "suggested_category")
-    readonly_fields = [f.name for f in TicketTriage._meta.fields]
+    # The stored reasons are codes: shown as sentences in the admin's language instead of raw JSON.
+    readonly_fields = [f.name for f in TicketTriage._meta.fields if f.name != "reasons"] + ["reasons_explained"]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description=_("reasons"))
+    def reasons_explained(self, obj):
+        return format_html_join(
+            "",
+            "<p><strong>{}</strong> {} — {}</p>",
+            (
+                (reasons.describe_what(entry), reasons.describe_value(entry), reasons.explain(entry))
+                for entry in obj.reasons or []
+            ),
+        )

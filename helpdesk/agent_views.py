@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import retarget, trigger_client_event
 
@@ -52,18 +52,11 @@ from .models import (
     TicketTriage,
     User,
 )
+from .triage import reasons
 
 RESOLVED_WINDOW = timedelta(days=7)
 # What each triage reason decided, as the sidebar names it.
-TRIAGE_LABELS = {
-    "category": gettext_lazy("Category"),
-    "priority": gettext_lazy("Priority"),
-    "language": gettext_lazy("Language"),
-    "queue": gettext_lazy("Queue"),
-    "assignee": gettext_lazy("Assignee"),
-    "flag": gettext_lazy("Flag"),
-    "suggestion": gettext_lazy("Suggestion"),
-}
+TRIAGE_LABELS = reasons.LABELS
 DELIVERY_LIMIT = 50
 FILTERS = ("status", "priority", "queue", "level", "category", "assignee")
 LIST_TEMPLATE = "helpdesk/ticket_list.html"

@@ -168,6 +168,7 @@ def create_ticket(
     if requester.organization_id is None:
         raise NotAllowed(_("The requester belongs to no organization."))
     now = timezone.now()
+    attachments = list(attachments)
     given = {"priority": priority, "category": category, "language": language, "queue": queue}
     explicit = {name: value for name, value in given.items() if value is not None}
     # What a customer picks on the portal is their view, which the admin's rules may overrule; an agent's is kept.
@@ -185,10 +186,12 @@ def create_ticket(
             customer_said=customer_said,
             inbound_address=inbound_address,
             profile_language=requester.language,
+            attachments=len(attachments),
         )
         ticket = Ticket(
             requester=requester,
-            organization_id=requester.organization_id,
+            # The instance triage has read (with its tier): the SLA clocks and the notices read it again otherwise.
+            organization=requester.organization,
             subject=subject.strip(),
             description=description,
             category=category,

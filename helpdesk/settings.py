@@ -387,6 +387,15 @@ FIRSTLINE_TRIAGE_REPEAT_COUNT = int(os.environ.get("TRIAGE_REPEAT_COUNT", "3"))
 FIRSTLINE_TRIAGE_REPEAT_DAYS = int(os.environ.get("TRIAGE_REPEAT_DAYS", "7"))
 # Frustration signals (angry phrases, shouting, "!!!", "again") a ticket needs to be flagged.
 FIRSTLINE_TRIAGE_FRUSTRATION_SIGNALS = int(os.environ.get("TRIAGE_FRUSTRATION_SIGNALS", "2"))
+# Complexity (simple / moderate / complex) adds up signs of work in a new ticket: a message of
+# TRIAGE_LONG_WORDS words (twice that counts double), three or more questions, attachments,
+# technical terms, pasted error output. At MODERATE_SCORE it is moderate, at COMPLEX_SCORE complex.
+FIRSTLINE_TRIAGE_LONG_WORDS = int(os.environ.get("TRIAGE_LONG_WORDS", "150"))
+FIRSTLINE_TRIAGE_MODERATE_SCORE = int(os.environ.get("TRIAGE_MODERATE_SCORE", "2"))
+FIRSTLINE_TRIAGE_COMPLEX_SCORE = int(os.environ.get("TRIAGE_COMPLEX_SCORE", "4"))
+# Complex tickets are assigned to agents at this support level or above (seed 001: L2 takes
+# complex technical issues); 0 leaves complexity out of routing.
+FIRSTLINE_TRIAGE_COMPLEX_LEVEL = int(os.environ.get("TRIAGE_COMPLEX_LEVEL", "2"))
 # A ticket whose assignee has been away this long goes back to its queue.
 FIRSTLINE_TRIAGE_AWAY_RELEASE_MINUTES = int(os.environ.get("TRIAGE_AWAY_RELEASE_MINUTES", "30"))
 # Resolved tickets with a category needed before the classifier is trained.

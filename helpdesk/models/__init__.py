@@ -69,7 +69,9 @@ from .service_levels import (
 )
 from .triage import (
     ClassifierModel,
+    Complexity,
     ConditionField,
+    CustomerType,
     Flag,
     Match,
     Operator,
@@ -83,7 +85,9 @@ from .triage import (
 __all__ = [
     "AssignmentMode",
     "ClassifierModel",
+    "Complexity",
     "ConditionField",
+    "CustomerType",
     "Flag",
     "Match",
     "Operator",

@@ -20,6 +20,8 @@ class ConditionField(models.TextChoices):
     LANGUAGE = "language", _("Language")
     TIME = "time", _("Time of arrival")
     FLAG = "flag", _("Triage flag")
+    COMPLEXITY = "complexity", _("Complexity")
+    CUSTOMER_TYPE = "customer_type", _("Customer type")
 
 
 class Operator(models.TextChoices):
@@ -40,6 +42,22 @@ class Flag(models.TextChoices):
     SECURITY = "security", _("Security")
     FRUSTRATED = "frustrated", _("Frustrated customer")
     REPEAT = "repeat", _("Repeat contact")
+
+
+class Complexity(models.TextChoices):
+    """How much work a ticket looks like (seed 001's triage): read from its text, or set by a rule."""
+
+    SIMPLE = "simple", _("Simple")
+    MODERATE = "moderate", _("Moderate")
+    COMPLEX = "complex", _("Complex")
+
+
+class CustomerType(models.TextChoices):
+    """Who is asking (seed 001's user type): a VIP or enterprise account, a first-time or a returning customer."""
+
+    VIP = "vip", _("VIP account")
+    NEW = "new", _("New customer")
+    RETURNING = "returning", _("Returning customer")
 
 
 class Match(models.TextChoices):
@@ -71,6 +89,13 @@ class TriageRule(models.Model):
     )
     set_queue = models.ForeignKey(
         Queue, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("set queue")
+    )
+    set_complexity = models.CharField(
+        _("set complexity"),
+        max_length=10,
+        choices=Complexity.choices,
+        blank=True,
+        help_text=_("Overrides the complexity read from the text; complex tickets go to higher support levels."),
     )
     add_tags = models.ManyToManyField("helpdesk.Tag", blank=True, related_name="+", verbose_name=_("add tags"))
     set_assignee = models.ForeignKey(
@@ -116,6 +141,7 @@ class TriageRule(models.Model):
             or self.set_priority
             or self.raise_priority
             or self.set_queue_id
+            or self.set_complexity
             or self.set_assignee_id
             or self.set_team_id
             or self.escalate_to
@@ -218,6 +244,8 @@ class TicketTriage(models.Model):
     is_security = models.BooleanField(_("security"), default=False)
     is_frustrated = models.BooleanField(_("frustrated"), default=False)
     is_repeat = models.BooleanField(_("repeat contact"), default=False)
+    complexity = models.CharField(_("complexity"), max_length=10, choices=Complexity.choices, blank=True)
+    customer_type = models.CharField(_("customer type"), max_length=10, choices=CustomerType.choices, blank=True)
     suggested_category = models.ForeignKey(Category, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     suggested_priority = models.PositiveSmallIntegerField(choices=Priority.choices, null=True, blank=True)
     confidence = models.FloatField(null=True, blank=True)
@@ -227,7 +255,9 @@ class TicketTriage(models.Model):
     outcome_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    # Each decision with its reason, in the order taken: [{"what": ..., "value": ..., "reason": ...}].
+    # Each decision with its reason, in the order taken, as codes rendered in the reader's language
+    # (helpdesk.triage.reasons): [{"what": ..., "value": ..., "why": [{"code": ..., "params": {...}}]}].
+    # Rows written before reasons were codes hold {"what", "value", "reason"} in English; they are shown as they are.
     reasons = models.JSONField(default=list, blank=True)
     failed = models.BooleanField(default=False)
 

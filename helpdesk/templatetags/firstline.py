@@ -135,10 +135,12 @@ def event_summary(event):
             "title": data.get("title", "")
         }
     if event.kind == EventKind.TRIAGED:
+        from helpdesk.triage import reasons
+
         return _("triage: %(what)s %(value)s — %(reason)s") % {
-            "what": data.get("what", ""),
-            "value": data.get("value", ""),
-            "reason": data.get("reason", ""),
+            "what": reasons.describe_what(data),
+            "value": reasons.describe_value(data),
+            "reason": reasons.explain(data),
         }
     if event.kind == EventKind.TRIAGE_FAILED:
         return _("triage step “%(step)s” failed (%(error)s); the ticket went on without it") % {
@@ -161,9 +163,28 @@ def event_summary(event):
     old = choices.get(old, old) if old not in (None, "") else nobody
     new = choices.get(new, new) if new not in (None, "") else nobody
     text = _("changed %(field)s from %(old)s to %(new)s") % {"field": name, "old": old, "new": new}
-    if data.get("reason"):
-        text += f" — {data['reason']}"  # routing says why (escaped by the template like the rest)
+    if data.get("why") or data.get("reason"):
+        from helpdesk.triage import reasons
+
+        # Routing says why, in the reader's language (escaped by the template like the rest).
+        text += f" — {reasons.explain(data)}"
     return text
+
+
+@register.filter
+def triage_value(entry):
+    """A triage decision's value in the reader's language (see helpdesk.triage.reasons)."""
+    from helpdesk.triage import reasons
+
+    return reasons.describe_value(entry)
+
+
+@register.filter
+def triage_reason(entry):
+    """Why triage decided it, in the reader's language; old rows show the sentence they stored."""
+    from helpdesk.triage import reasons
+
+    return reasons.explain(entry)
 
 
 @register.simple_tag

@@ -2,13 +2,17 @@
 
 `create_ticket` calls three functions, in its own transaction:
 
-1. `decide` before the ticket is saved: language, flags, the classifier's
-   guess and the admin's rules give category, priority, language and queue,
-   so the SLA clock starts on the right priority;
+1. `decide` before the ticket is saved: language, flags, customer type,
+   complexity, the classifier's guess and the admin's rules give category,
+   priority, language and queue, so the SLA clock starts on the right priority;
 2. `record` once it has an id: the decisions and their reasons go to the
-   timeline and to the ticket's TicketTriage row;
+   timeline;
 3. `finish` after the clocks and the escalation rules: a rule's escalation
-   and template, tags, and assignment to an agent.
+   and template, tags, assignment to an agent, and the ticket's TicketTriage
+   row with every decision (written once, at the end).
+
+Reasons are stored as codes with parameters (helpdesk.triage.reasons) and
+put into words in the reader's language when a page shows them.
 
 A value given by the caller (an agent or admin choosing a priority, a
 category, a queue) always wins over triage. Every step is wrapped: a step
@@ -23,12 +27,15 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ..models import (
     AssignmentMode,
     Category,
+    Complexity,
+    CustomerType,
     EventKind,
     Flag,
     Priority,
@@ -39,8 +46,9 @@ from ..models import (
     TicketTriage,
 )
 from . import classifier, config, routing
+from .reasons import why
 from .rules import Facts, rule_matches
-from .text import detect_language, frustration_signals, security_words
+from .text import complexity_signals, detect_language, frustration_signals, security_words
 
 logger = logging.getLogger(__name__)
 
@@ -55,20 +63,25 @@ class Decision:
     language_source: str = ""
     queue: object = None
     assignee: object = None
+    assignee_rule: str = ""
     team: object = None
     escalate_to: int | None = None
     templates: list = field(default_factory=list)
     tags: list = field(default_factory=list)
     flags: set = field(default_factory=set)
+    complexity: str = ""
+    customer_type: str = ""
     suggestion: object = None
     suggestion_applied: bool = False
     matched: list = field(default_factory=list)  # the rules that matched, in order
-    reasons: list = field(default_factory=list)  # {"what", "value", "reason"}
+    reasons: list = field(default_factory=list)  # {"what", "value", "why": [parts]}, see .reasons
     failures: list = field(default_factory=list)  # {"step", "error"}
 
-    def because(self, what, value, reason, *, quiet=False):
-        """Note a decision and its reason; a quiet one (nothing was really decided) stays off the timeline."""
-        entry = {"what": what, "value": str(value), "reason": str(reason)}
+    def because(self, what, value, *parts, quiet=False):
+        """Note a decision and the parts of its reason (`reasons.why(...)`); a quiet one (nothing was really
+        decided) stays off the timeline. Values are codes (a priority, a flag, a language) or names (data)."""
+        entry = {"what": what, "value": value if value is None or isinstance(value, int | str) else str(value)}
+        entry["why"] = list(parts)
         if quiet:
             entry["quiet"] = True
         self.reasons.append(entry)
@@ -115,43 +128,56 @@ def facts_for(*, subject, body, requester, channel, at, language=""):
 
 
 def decide(
-    *, subject, body, requester, channel, at, explicit, customer_said=None, inbound_address="", profile_language=""
+    *,
+    subject,
+    body,
+    requester,
+    channel,
+    at,
+    explicit,
+    customer_said=None,
+    inbound_address="",
+    profile_language="",
+    attachments=0,
 ):
     """What triage would do with a new ticket, without writing anything.
 
     `explicit` maps field names (category, priority, language, queue) to the
     values the caller chose; those are kept as they are. `customer_said`
     holds what a customer picked (priority, category): a rule overrules it,
-    the model does not.
+    the model does not. `attachments` is how many files came with it (a
+    sign of complexity).
     """
     decision = Decision()
     facts = facts_for(subject=subject, body=body, requester=requester, channel=channel, at=at)
-    with translation.override(settings.LANGUAGE_CODE):  # reasons are stored in the site's language
-        _step(decision, "language", _decide_language, decision, facts, explicit, profile_language)
-        facts.language = decision.language
-        _step(decision, "flags", _decide_flags, decision, facts, requester, at)
-        facts.flags = set(decision.flags)
-        prediction = _step(decision, "classifier", classifier.predict, subject, body)
-        rules = _step(decision, "rules", _matching_rules, decision, facts)
-        _combine(decision, explicit, customer_said or {}, prediction, rules or [])
-        if "queue" in explicit:
-            decision.queue = explicit["queue"]
-        elif decision.queue is None:
-            tier = requester.organization.tier if requester is not None and requester.organization_id else None
-            routed = _step(
-                decision,
-                "routing",
-                lambda: routing.route_queue(
-                    category=decision.category, channel=channel, inbound_address=inbound_address, tier=tier
-                ),
-            )
-            if routed and routed[0] is not None:
-                decision.queue = routed[0]
-                decision.because("queue", routed[0], routed[1])
-        if decision.queue is None and decision.failures:
-            decision.queue = config.current().default_queue
-            if decision.queue is not None:
-                decision.because("queue", decision.queue, _("default queue, because a triage step failed"))
+    _step(decision, "language", _decide_language, decision, facts, explicit, profile_language)
+    facts.language = decision.language
+    _step(decision, "flags", _decide_flags, decision, facts, requester, at)
+    facts.flags = set(decision.flags)
+    facts.customer_type = decision.customer_type
+    _step(decision, "complexity", _decide_complexity, decision, facts, attachments)
+    facts.complexity = decision.complexity
+    prediction = _step(decision, "classifier", classifier.predict, subject, body)
+    rules = _step(decision, "rules", _matching_rules, decision, facts)
+    _combine(decision, explicit, customer_said or {}, prediction, rules or [])
+    if "queue" in explicit:
+        decision.queue = explicit["queue"]
+    elif decision.queue is None:
+        tier = requester.organization.tier if requester is not None and requester.organization_id else None
+        routed = _step(
+            decision,
+            "routing",
+            lambda: routing.route_queue(
+                category=decision.category, channel=channel, inbound_address=inbound_address, tier=tier
+            ),
+        )
+        if routed and routed[0] is not None:
+            decision.queue = routed[0]
+            decision.because("queue", routed[0].name, routed[1])
+    if decision.queue is None and decision.failures:
+        decision.queue = config.current().default_queue
+        if decision.queue is not None:
+            decision.because("queue", decision.queue.name, why("default_queue_failed"))
     return decision
 
 
@@ -163,46 +189,70 @@ def _decide_language(decision, facts, explicit, profile_language):
     codes = {code for code, _name in settings.LANGUAGES}
     if detected and detected.code in codes:
         decision.language, decision.language_source = detected.code, "text"
-        decision.because(
-            "language",
-            detected.code,
-            _("detected from the text (%(confidence)s)") % {"confidence": f"{detected.confidence:.2f}"},
-        )
+        decision.because("language", detected.code, why("detected", confidence=detected.confidence))
     else:
         decision.language = profile_language or settings.LANGUAGE_CODE
         decision.language_source = "profile"
-        decision.because("language", decision.language, _("the customer's profile; the text did not say"), quiet=True)
+        decision.because("language", decision.language, why("profile"), quiet=True)
 
 
 def _decide_flags(decision, facts, requester, at):
+    """VIP, security, frustration and repeat contact; and the customer type, from the same reading."""
     organization = requester.organization if requester is not None and requester.organization_id else None
     if organization is not None and (organization.is_vip or facts.tier in settings.FIRSTLINE_TRIAGE_VIP_TIERS):
         decision.flags.add(Flag.VIP)
-        why = _("VIP account") if organization.is_vip else _("tier %(tier)s") % {"tier": facts.tier}
-        decision.because("flag", Flag.VIP.label, why)
+        vip_why = why("vip_account") if organization.is_vip else why("vip_tier", tier=facts.tier)
+        decision.because("flag", Flag.VIP.value, vip_why)
     text = f"{facts.subject}\n{facts.body}"
     found = security_words(text)
     if found:
         decision.flags.add(Flag.SECURITY)
-        decision.because("flag", Flag.SECURITY.label, _("security words: %(words)s") % {"words": ", ".join(found[:5])})
+        decision.because("flag", Flag.SECURITY.value, why("security_words", words=", ".join(found[:5])))
     signals = frustration_signals(text)
     if len(signals) >= settings.FIRSTLINE_TRIAGE_FRUSTRATION_SIGNALS:
         decision.flags.add(Flag.FRUSTRATED)
-        decision.because(
-            "flag", Flag.FRUSTRATED.label, _("frustration signals: %(signals)s") % {"signals": ", ".join(signals[:5])}
-        )
+        decision.because("flag", Flag.FRUSTRATED.value, why("frustration", signals=", ".join(signals[:5])))
+    earlier = recent = 0
     if requester is not None and requester.pk:
         since = at - timedelta(days=settings.FIRSTLINE_TRIAGE_REPEAT_DAYS)
-        earlier = Ticket.objects.filter(requester=requester, created_at__gte=since).count()
-        if earlier + 1 >= settings.FIRSTLINE_TRIAGE_REPEAT_COUNT:
+        # One reading for both: tickets ever (new or returning) and lately (repeat contact).
+        counts = Ticket.objects.filter(requester=requester).aggregate(
+            earlier=Count("pk"), recent=Count("pk", filter=Q(created_at__gte=since))
+        )
+        earlier, recent = counts["earlier"], counts["recent"]
+        if recent + 1 >= settings.FIRSTLINE_TRIAGE_REPEAT_COUNT:
             decision.flags.add(Flag.REPEAT)
             decision.because(
                 "flag",
-                Flag.REPEAT.label,
-                _("ticket %(n)s from this customer in %(days)s days")
-                % {"n": earlier + 1, "days": settings.FIRSTLINE_TRIAGE_REPEAT_DAYS},
+                Flag.REPEAT.value,
+                why("repeat", n=recent + 1, days=settings.FIRSTLINE_TRIAGE_REPEAT_DAYS),
             )
     decision.tags.extend(FLAG_TAGS[flag] for flag in Flag if flag in decision.flags)
+    if Flag.VIP in decision.flags:
+        decision.customer_type = CustomerType.VIP
+        decision.because("customer_type", CustomerType.VIP.value, vip_why)
+    elif earlier == 0:
+        decision.customer_type = CustomerType.NEW
+        decision.because("customer_type", CustomerType.NEW.value, why("first_ticket"))
+    else:
+        decision.customer_type = CustomerType.RETURNING
+        decision.because("customer_type", CustomerType.RETURNING.value, why("earlier_tickets"), quiet=True)
+
+
+def _decide_complexity(decision, facts, attachments):
+    """Simple, moderate or complex from the text's signals (a rule may say otherwise: see _combine)."""
+    signals = complexity_signals(
+        f"{facts.subject}\n{facts.body}", attachments=attachments, long_words=settings.FIRSTLINE_TRIAGE_LONG_WORDS
+    )
+    score = sum(weight for _code, _params, weight in signals)
+    if score >= settings.FIRSTLINE_TRIAGE_COMPLEX_SCORE:
+        decision.complexity = Complexity.COMPLEX
+    elif score >= settings.FIRSTLINE_TRIAGE_MODERATE_SCORE:
+        decision.complexity = Complexity.MODERATE
+    else:
+        decision.complexity = Complexity.SIMPLE
+    parts = [why(code, **params) for code, params, _weight in signals] or [why("plain")]
+    decision.because("complexity", decision.complexity, *parts, quiet=decision.complexity == Complexity.SIMPLE)
 
 
 def _matching_rules(decision, facts, rules=None):
@@ -230,22 +280,21 @@ def _combine(decision, explicit, customer_said, prediction, rules):
         decision.category = explicit["category"]
     elif rule:
         decision.category = rule.set_category
-        decision.because("category", rule.set_category, _("rule “%(name)s” matched") % {"name": rule.name})
+        decision.because("category", rule.set_category.name, why("rule", name=rule.name))
     elif customer_said.get("category") is not None:
         decision.category = customer_said["category"]
-        decision.because("category", decision.category, _("chosen by the customer"), quiet=True)
+        decision.because("category", decision.category.name, why("customer"), quiet=True)
     elif prediction and prediction.category is not None:
-        reason = _("model, %(confidence)s") % {"confidence": f"{prediction.category_confidence:.2f}"}
-        if prediction.category_confidence >= threshold:
+        confidence = prediction.category_confidence
+        if confidence >= threshold:
             decision.category = prediction.category
             decision.suggestion_applied = True
-            decision.because("category", prediction.category, reason)
+            decision.because("category", prediction.category.name, why("model", confidence=confidence))
         else:
             decision.because(
                 "suggestion",
-                prediction.category,
-                _("%(reason)s: below %(threshold)s, only suggested")
-                % {"reason": reason, "threshold": f"{threshold:.2f}"},
+                prediction.category.name,
+                why("model_below", confidence=confidence, threshold=threshold),
             )
     # Priority
     rule = _first(rules, "set_priority")
@@ -254,38 +303,36 @@ def _combine(decision, explicit, customer_said, prediction, rules):
     else:
         if rule:
             decision.priority = rule.set_priority
-            decision.because(
-                "priority", Priority(rule.set_priority).label, _("rule “%(name)s” matched") % {"name": rule.name}
-            )
+            decision.because("priority", int(rule.set_priority), why("rule", name=rule.name))
         elif customer_said.get("priority") is not None:
             decision.priority = customer_said["priority"]
-            decision.because("priority", Priority(decision.priority).label, _("chosen by the customer"), quiet=True)
+            decision.because("priority", int(decision.priority), why("customer"), quiet=True)
         elif prediction and prediction.priority and prediction.priority_confidence >= threshold:
             decision.priority = prediction.priority
             decision.because(
-                "priority",
-                Priority(prediction.priority).label,
-                _("model, %(confidence)s") % {"confidence": f"{prediction.priority_confidence:.2f}"},
+                "priority", int(prediction.priority), why("model", confidence=prediction.priority_confidence)
             )
         raiser = _first(rules, "raise_priority")
         if raiser:
             before = decision.priority or Priority.MEDIUM
             decision.priority = max(Priority.CRITICAL, before - 1)
             if decision.priority != before:
-                decision.because(
-                    "priority",
-                    Priority(decision.priority).label,
-                    _("raised one step by rule “%(name)s”") % {"name": raiser.name},
-                )
+                decision.because("priority", int(decision.priority), why("rule_raised", name=raiser.name))
+    # Complexity: a rule's word beats the text's signals.
+    rule = _first(rules, "set_complexity")
+    if rule:
+        decision.complexity = rule.set_complexity
+        decision.because("complexity", rule.set_complexity, why("rule", name=rule.name))
     # Queue, people, escalation, templates, tags
     rule = _first(rules, "set_queue_id")
     if rule and "queue" not in explicit:
         decision.queue = rule.set_queue
-        decision.because("queue", rule.set_queue, _("rule “%(name)s” matched") % {"name": rule.name})
+        decision.because("queue", rule.set_queue.name, why("rule", name=rule.name))
     rule = _first(rules, "set_assignee_id")
     if rule:
+        # Only named here: whether they can take it (available, under capacity) is settled at assignment.
         decision.assignee = rule.set_assignee
-        decision.because("assignee", rule.set_assignee, _("rule “%(name)s” matched") % {"name": rule.name})
+        decision.assignee_rule = rule.name
     rule = _first(rules, "set_team_id")
     if rule and decision.assignee is None:
         decision.team = rule.set_team
@@ -312,24 +359,7 @@ def apply_fields(ticket, decision):
 
 
 def record(ticket, decision, now):
-    """The triage row and one timeline entry per decision (internal), in two statements."""
-    suggestion = decision.suggestion
-    TicketTriage.objects.create(
-        ticket=ticket,
-        created_at=now,
-        language_source=decision.language_source,
-        is_vip=Flag.VIP in decision.flags,
-        is_security=Flag.SECURITY in decision.flags,
-        is_frustrated=Flag.FRUSTRATED in decision.flags,
-        is_repeat=Flag.REPEAT in decision.flags,
-        suggested_category=suggestion.category if suggestion else None,
-        suggested_priority=suggestion.priority if suggestion else None,
-        confidence=suggestion.category_confidence if suggestion else None,
-        suggestion_applied=decision.suggestion_applied,
-        outcome=SuggestionOutcome.PENDING if suggestion and suggestion.category else SuggestionOutcome.NONE,
-        reasons=decision.reasons,
-        failed=bool(decision.failures),
-    )
+    """One timeline entry per decision (internal), in one statement; the triage row is written by `finish`."""
     events = [
         TicketEvent(ticket=ticket, actor=None, kind=EventKind.TRIAGED, data=reason, created_at=now)
         for reason in decision.reasons
@@ -343,21 +373,60 @@ def record(ticket, decision, now):
 
 
 def finish(actor, ticket, decision, now):
-    """Tags, a rule's escalation and template, then assignment; each step wrapped like the others."""
+    """Tags, a rule's escalation and template, then assignment, each step wrapped like the others;
+    then the triage row, once, with every decision and whether a step failed."""
     failures_before = len(decision.failures)
     if decision.tags:
         _step(decision, "tags", _add_tags, ticket, decision.tags, now)
     if decision.escalate_to and decision.escalate_to > ticket.level:
         _step(decision, "escalation", _escalate, ticket, decision)
-        ticket.refresh_from_db()
+        # Only what escalation changes: the requester and organization read so far stay with the instance.
+        ticket.refresh_from_db(fields=ESCALATED_FIELDS)
     for rule_pk, slug, _name in decision.templates:
         _step(decision, "template", _send_template, ticket, rule_pk, slug)
     if ticket.assignee_id is None:
         _step(decision, "assignment", _assign, ticket, decision, now)
-    for failure in decision.failures[failures_before:]:
-        TicketEvent.objects.create(ticket=ticket, kind=EventKind.TRIAGE_FAILED, data=failure, created_at=now)
-    if len(decision.failures) > failures_before:
-        TicketTriage.objects.filter(ticket=ticket).update(failed=True)
+    TicketEvent.objects.bulk_create(
+        TicketEvent(ticket=ticket, kind=EventKind.TRIAGE_FAILED, data=failure, created_at=now)
+        for failure in decision.failures[failures_before:]
+    )
+    _save_triage(ticket, decision, now)
+
+
+ESCALATED_FIELDS = [
+    "level",
+    "level_since",
+    "escalate_at",
+    "escalation_count",
+    "handoff_pending_since",
+    "sla_due_at",
+    "sla_due_target",
+    "sla_paused_at",
+    "updated_at",
+    "version",
+]
+
+
+def _save_triage(ticket, decision, now):
+    suggestion = decision.suggestion
+    TicketTriage.objects.create(
+        ticket=ticket,
+        created_at=now,
+        language_source=decision.language_source,
+        is_vip=Flag.VIP in decision.flags,
+        is_security=Flag.SECURITY in decision.flags,
+        is_frustrated=Flag.FRUSTRATED in decision.flags,
+        is_repeat=Flag.REPEAT in decision.flags,
+        complexity=decision.complexity,
+        customer_type=decision.customer_type,
+        suggested_category=suggestion.category if suggestion else None,
+        suggested_priority=suggestion.priority if suggestion else None,
+        confidence=suggestion.category_confidence if suggestion else None,
+        suggestion_applied=decision.suggestion_applied,
+        outcome=SuggestionOutcome.PENDING if suggestion and suggestion.category else SuggestionOutcome.NONE,
+        reasons=decision.reasons,
+        failed=bool(decision.failures),
+    )
 
 
 def _add_tags(ticket, names, now):
@@ -404,23 +473,33 @@ def _send_template(ticket, rule_pk, slug):
 
 
 def _assign(ticket, decision, now):
+    """The agent a rule names, if they are available and have room; else the queue's automatic assignment
+    (its least-loaded or next available agent by skills, languages and level); else the queue.
+
+    The named agent is checked under the same row lock as automatic assignment
+    (see helpdesk.triage.routing), so a rule cannot push anyone over capacity.
+    """
     from ..timeline import touch
 
     queue = ticket.queue
-    if decision.assignee is not None:
-        agent, reason = decision.assignee, _("rule “%(name)s” matched") % {"name": ", ".join(decision.matched)}
-    elif queue is not None and (decision.team is not None or queue.assignment != AssignmentMode.MANUAL):
-        mode = queue.assignment if queue.assignment != AssignmentMode.MANUAL else AssignmentMode.LEAST_LOADED
-        with translation.override(settings.LANGUAGE_CODE):
-            agent, reason = routing.assign_by_routing(ticket, now=now, mode=mode, team=decision.team)
-        if agent is None:
-            decision.because("assignee", "—", reason)
-            TicketTriage.objects.filter(ticket=ticket).update(reasons=decision.reasons)
-            return
-    else:
+    automatic = queue is not None and (decision.team is not None or queue.assignment != AssignmentMode.MANUAL)
+    if decision.assignee is None and not automatic:
+        return
+    mode = queue.assignment if queue is not None and queue.assignment != AssignmentMode.MANUAL else None
+    agent, parts = routing.assign_by_routing(
+        ticket,
+        now=now,
+        mode=mode or AssignmentMode.LEAST_LOADED,
+        team=decision.team,
+        min_level=routing.level_for_complexity(decision.complexity),
+        named=decision.assignee,
+        rule=decision.assignee_rule,
+        route=automatic,
+    )
+    if agent is None:
+        decision.because("assignee", None, *parts)
         return
     ticket.assignee = agent
     touch(ticket, now, "assignee")
-    routing.record_assignment(ticket, agent, reason, now)
-    decision.because("assignee", agent.display_name, reason)
-    TicketTriage.objects.filter(ticket=ticket).update(reasons=decision.reasons)
+    routing.record_assignment(ticket, agent, parts, now)
+    decision.because("assignee", agent.display_name, *parts)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from ..models import ConditionField, Flag, Operator
+from ..models import Complexity, ConditionField, CustomerType, Flag, Operator
 from .text import has_phrase, padded_words
 
 REGEX_MAX_LENGTH = 200
@@ -85,7 +85,11 @@ ALLOWED = {
     ConditionField.LANGUAGE: {Operator.EQUALS, Operator.NOT_EQUALS, Operator.IN_LIST},
     ConditionField.TIME: {Operator.IN_HOURS, Operator.OUT_OF_HOURS},
     ConditionField.FLAG: {Operator.IS_SET},
+    ConditionField.COMPLEXITY: {Operator.EQUALS, Operator.NOT_EQUALS, Operator.IN_LIST},
+    ConditionField.CUSTOMER_TYPE: {Operator.EQUALS, Operator.NOT_EQUALS, Operator.IN_LIST},
 }
+# Fields whose values are codes: a condition must name known ones.
+CODED = {ConditionField.COMPLEXITY: Complexity, ConditionField.CUSTOMER_TYPE: CustomerType}
 
 
 def check_regex(pattern):
@@ -123,6 +127,13 @@ def check_condition(field_name, operator, value):
         check_regex(value)
     if field_name == ConditionField.FLAG and value not in Flag.values:
         raise ValidationError(_("Name one of the flags: %(flags)s.") % {"flags": ", ".join(Flag.values)}, code="flag")
+    if field_name in CODED:
+        choices = CODED[field_name]
+        named = _items(value) if operator == Operator.IN_LIST else [value.strip().lower()]
+        if not named or any(item not in choices.values for item in named):
+            raise ValidationError(
+                _("Use the codes %(codes)s.") % {"codes": ", ".join(choices.values)}, code="value_unknown"
+            )
 
 
 def check_actions(rule, *, template_exists, has_tags=False):
@@ -158,6 +169,8 @@ class Facts:
     language: str = ""
     at: datetime | None = None
     flags: set = field(default_factory=set)
+    complexity: str = ""
+    customer_type: str = ""
     # A function of the moment, read only by a rule about time (it reads the calendar).
     calendar: object = None
     _in_hours: bool | None = None

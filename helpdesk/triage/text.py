@@ -317,6 +317,77 @@ SECURITY = {
 }
 
 
+# Words that point at technical work (integration, infrastructure, an error to dig into), in our languages.
+TECHNICAL = {
+    "en": [
+        "api",
+        "webhook",
+        "integration",
+        "sso",
+        "saml",
+        "oauth",
+        "dns",
+        "ssl",
+        "certificate",
+        "timeout",
+        "latency",
+        "database",
+        "server",
+        "configuration",
+        "stack trace",
+        "exception",
+        "error code",
+        "status code",
+        "endpoint",
+        "sdk",
+        "firewall",
+        "proxy",
+        "migration",
+        "script",
+        "logs",
+    ],
+    "es": ["integración", "servidor", "base de datos", "configuración", "certificado", "código de error", "registros"],
+    "fr": ["intégration", "serveur", "base de données", "certificat", "code d'erreur", "journaux"],
+    "de": ["schnittstelle", "integration", "datenbank", "zertifikat", "fehlercode", "konfiguration"],
+    "pt": ["integração", "servidor", "banco de dados", "certificado", "código de erro", "configuração"],
+    "ja": ["エラーコード", "サーバー", "データベース", "証明書", "連携"],
+    "zh-hans": ["错误代码", "服务器", "数据库", "证书", "接口"],
+}
+# Pasted error output or code: a traceback, an exception name, an HTTP status, a code block.
+ERROR_OUTPUT = re.compile(
+    r"traceback \(most recent call last\)|\b\w+(?:exception|error):|\bhttp\s?[45]\d\d\b|```|^\s+at \S+\(",
+    re.IGNORECASE | re.MULTILINE,
+)
+QUESTION = re.compile(r"[?？]+")
+
+
+def complexity_signals(text, *, attachments=0, long_words=150):
+    """What makes a ticket look like more work, as [(code, params, weight)] (see helpdesk.triage.reasons).
+
+    A long message (twice as long weighs double), three or more questions,
+    attachments, technical terms (four or more weigh double), and pasted
+    error output or code. The weights add up to the ticket's complexity.
+    """
+    text = text or ""
+    found = []
+    count = len(words(text))
+    if count >= long_words:
+        found.append(("long", {"words": count}, 2 if count >= 2 * long_words else 1))
+    questions = len(QUESTION.findall(text))
+    if questions >= 3:
+        found.append(("questions", {"n": questions}, 1))
+    if attachments:
+        found.append(("attachments", {"n": attachments}, 2 if attachments >= 3 else 1))
+    padded, lowered = padded_words(text), text.lower()
+    listed = (phrase for phrases in TECHNICAL.values() for phrase in phrases)
+    terms = list(dict.fromkeys(phrase for phrase in listed if has_phrase(phrase, padded, lowered)))
+    if len(terms) >= 2:
+        found.append(("technical", {"terms": ", ".join(terms[:5])}, 2 if len(terms) >= 4 else 1))
+    if ERROR_OUTPUT.search(text):
+        found.append(("error_output", {}, 1))
+    return found
+
+
 def words(text):
     return WORD.findall((text or "").lower())
 

@@ -5,11 +5,12 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from helpdesk import services
 from helpdesk.models import AssignmentMode, Channel, EventKind, RoutingRule, Ticket, TicketEvent
 from helpdesk.tasks import release_away_tickets
+from helpdesk.triage import reasons
 from helpdesk.triage.services import set_availability
 
 from .factories import (
@@ -23,6 +24,12 @@ from .factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+def explain(data, language="en"):
+    """A stored reason as a reader of `language` sees it."""
+    with translation.override(language):
+        return reasons.explain(data)
 
 
 @pytest.fixture
@@ -62,7 +69,7 @@ def test_least_loaded_agent_who_speaks_the_language_gets_the_ticket(alice, queue
     ticket = open_ticket(alice, subject="Factura", description="El pago con mi tarjeta no funciona desde ayer.")
     assert ticket.language == "es" and ticket.assignee == spanish
     event = TicketEvent.objects.get(ticket=ticket, kind=EventKind.ASSIGNED)
-    assert "speaks Spanish" in event.data["reason"] and "least loaded (0 of 10 open)" in event.data["reason"]
+    assert explain(event.data) == "speaks Spanish, least loaded (0 of 10 open)"
     assert english.assigned_tickets.count() == 0
 
 
@@ -123,8 +130,11 @@ def test_tickets_of_an_agent_away_too_long_go_back_to_the_queue(alice, queue, te
     assert release_away_tickets() == 3
     assert release_away_tickets() == 0  # a second run finds nothing
     assert not Ticket.objects.filter(assignee=agent).exists()
-    released = TicketEvent.objects.filter(kind=EventKind.ASSIGNED, data__to_id=None)
-    assert released.count() == 3 and "away" in released.first().data["reason"]
+    released = TicketEvent.objects.filter(kind=EventKind.ASSIGNED, data__from_id=agent.pk)
+    assert released.count() == 3
+    assert explain(released.first().data) == (
+        "back to the queue: the assignee has been away for 30 minutes, no available agent in the queue's team"
+    )
 
 
 def test_availability_toggle_with_and_without_htmx(client, team):

@@ -1,6 +1,7 @@
 """Triage on ticket creation: decisions and their reasons, rules, flags, language, failure handling."""
 
 import pytest
+from django.utils import translation
 
 from helpdesk import services
 from helpdesk.models import (
@@ -19,7 +20,7 @@ from helpdesk.models import (
     TriageRule,
 )
 from helpdesk.sla_defaults import install_defaults
-from helpdesk.triage import classifier
+from helpdesk.triage import classifier, reasons
 from helpdesk.triage.defaults import install_default_triage
 
 from .factories import AgentFactory, CategoryFactory, CustomerFactory, OrganizationFactory, QueueFactory, TeamFactory
@@ -46,8 +47,14 @@ def demo_rules(billing):
     return Queue.objects.get(name="Billing")
 
 
-def triage_events(ticket):
-    return list(TicketEvent.objects.filter(ticket=ticket, kind=EventKind.TRIAGED).values_list("data", flat=True))
+def triage_events(ticket, language="en"):
+    """The ticket's triage decisions as a reader of `language` sees them: what, value and reason."""
+    rows = TicketEvent.objects.filter(ticket=ticket, kind=EventKind.TRIAGED).values_list("data", flat=True)
+    with translation.override(language):
+        return [
+            {"what": data["what"], "value": reasons.describe_value(data), "reason": reasons.explain(data)}
+            for data in rows
+        ]
 
 
 def test_payment_failed_goes_to_billing_at_high_priority_with_reasons(demo_rules, alice):

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from helpdesk import services
 from helpdesk.models import (
@@ -16,7 +17,7 @@ from helpdesk.models import (
     TicketTriage,
 )
 from helpdesk.tasks import retrain_triage_classifier
-from helpdesk.triage import classifier
+from helpdesk.triage import classifier, reasons
 
 from .factories import AgentFactory, CategoryFactory, TicketFactory
 
@@ -81,8 +82,9 @@ def test_confident_model_sets_the_category_and_says_so(model, alice):
     assert ticket.category.slug == "account-access"
     triage = TicketTriage.objects.get(ticket=ticket)
     assert triage.suggestion_applied and triage.outcome == SuggestionOutcome.PENDING
-    reason = TicketEvent.objects.get(ticket=ticket, kind=EventKind.TRIAGED, data__what="category").data["reason"]
-    assert reason.startswith("model, 0.")
+    data = TicketEvent.objects.get(ticket=ticket, kind=EventKind.TRIAGED, data__what="category").data
+    with translation.override("en"):
+        assert reasons.explain(data).startswith("model, 0.")
 
 
 def test_below_the_threshold_the_model_only_suggests(model, alice, settings):
