@@ -87,14 +87,16 @@ class Decision:
         self.reasons.append(entry)
 
 
-def _step(decision, name, function, *args):
+def _step(decision, name, function, *args, pure=False):
     """Run one step in a savepoint; a failure is kept on the decision, never raised.
 
     Outside a transaction (the admin's rule tester, the bench) a step only
     reads, so it runs without one rather than opening a write transaction.
+    A `pure` step touches no database (reading the text), so a failure in it
+    cannot spoil the transaction and it needs no savepoint.
     """
     try:
-        if not transaction.get_connection().in_atomic_block:
+        if pure or not transaction.get_connection().in_atomic_block:
             return function(*args)
         with transaction.atomic():
             return function(*args)
@@ -150,12 +152,12 @@ def decide(
     """
     decision = Decision()
     facts = facts_for(subject=subject, body=body, requester=requester, channel=channel, at=at)
-    _step(decision, "language", _decide_language, decision, facts, explicit, profile_language)
+    _step(decision, "language", _decide_language, decision, facts, explicit, profile_language, pure=True)
     facts.language = decision.language
     _step(decision, "flags", _decide_flags, decision, facts, requester, at)
     facts.flags = set(decision.flags)
     facts.customer_type = decision.customer_type
-    _step(decision, "complexity", _decide_complexity, decision, facts, attachments)
+    _step(decision, "complexity", _decide_complexity, decision, facts, attachments, pure=True)
     facts.complexity = decision.complexity
     prediction = _step(decision, "classifier", classifier.predict, subject, body)
     rules = _step(decision, "rules", _matching_rules, decision, facts)

@@ -6,7 +6,16 @@ from datetime import timedelta
 
 from django.db.models import Count, Min, Q
 
-from ..models import ClassifierModel, EventKind, SuggestionOutcome, Ticket, TicketEvent, TicketTriage
+from ..models import (
+    ClassifierModel,
+    Complexity,
+    CustomerType,
+    EventKind,
+    SuggestionOutcome,
+    Ticket,
+    TicketEvent,
+    TicketTriage,
+)
 from ..reports import duration_label
 
 
@@ -25,6 +34,8 @@ class Figures:
     security: int
     frustrated: int
     repeat: int
+    complex: int
+    new_customers: int
     classifier: ClassifierModel | None
 
     @property
@@ -77,6 +88,8 @@ def triage_figures(start, end):
         security=Count("pk", filter=Q(is_security=True)),
         frustrated=Count("pk", filter=Q(is_frustrated=True)),
         repeat=Count("pk", filter=Q(is_repeat=True)),
+        complex=Count("pk", filter=Q(complexity=Complexity.COMPLEX)),
+        new_customers=Count("pk", filter=Q(customer_type=CustomerType.NEW)),
     )
     # A reassignment is a change of assignee from someone (to someone else or back to the queue).
     reassignments = (

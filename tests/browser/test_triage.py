@@ -70,11 +70,12 @@ def test_spanish_failed_payment_reaches_a_spanish_speaking_billing_agent(live_se
     expect(sidebar).to_contain_text("High")
     expect(sidebar).to_contain_text("Spanish")
     expect(sidebar).to_contain_text("Lucía Pérez")
+    expect(sidebar).to_contain_text("New customer")  # her first ticket: the customer type, beside the flags
     # Why it reached her: the triage box and the timeline say so.
     expect(page.get_by_role("heading", name="Why this ticket is here")).to_be_visible()
     timeline = page.locator("#ticket-timeline")
     expect(timeline).to_contain_text("triage: priority High — rule “Payment failed” matched")
-    expect(timeline).to_contain_text("triage: language es — detected from the text")
+    expect(timeline).to_contain_text("triage: language Spanish — detected from the text")
     expect(timeline).to_contain_text(
         re.compile(r"assignee from nobody to Lucía Pérez — speaks Spanish, skilled in Billing")
     )

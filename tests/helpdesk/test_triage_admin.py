@@ -162,6 +162,7 @@ def test_triage_figures_measure_assignment_time_and_reassignments(alice, time_ma
     assert figures.assigned == 2 and figures.reassignments == 1
     assert figures.median_to_assign == timedelta(minutes=20)
     assert figures.p90_to_assign == timedelta(minutes=30)
+    assert (figures.new_customers, figures.complex) == (1, 0)  # her first ticket; nothing complex
     assert TicketEvent.objects.filter(kind=EventKind.ASSIGNED).count() == 3
 
 
