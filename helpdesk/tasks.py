@@ -75,7 +75,8 @@ def retrain_triage_classifier():
 
 
 def release_away_tickets():
-    """Schedule target: every minute, tickets of agents away too long go back to their queue (set-wise)."""
+    """Schedule target: every minute, tickets of agents away too long go back to their queue and are
+    routed again to an available agent (set-wise; a second run finds nothing)."""
     from .triage.routing import release_from_away_agents
 
     return release_from_away_agents()

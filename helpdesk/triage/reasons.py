@@ -19,6 +19,7 @@ text, with the same placeholders, so the existing catalogues translate them.
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 MESSAGES = {
     # Rules, the customer, the model
@@ -40,8 +41,8 @@ MESSAGES = {
     "earlier_tickets": _("has written to us before"),
     # Complexity
     "long": _("long message (%(words)s words)"),
-    "questions": _("%(n)s questions"),
-    "attachments": _("%(n)s attachments"),
+    "questions": ngettext_lazy("%(n)s question", "%(n)s questions", "n"),
+    "attachments": ngettext_lazy("%(n)s attachment", "%(n)s attachments", "n"),
     "technical": _("technical terms: %(terms)s"),
     "error_output": _("error output or code"),
     "plain": _("short, with no sign of complexity"),
@@ -129,7 +130,7 @@ def _part(part):
     if part.get("code") == "model_below":
         params["reason"] = _part(why("model", confidence=part.get("params", {}).get("confidence")))
     try:
-        return str(message) % params if params else str(message)
+        return str(message % params) if params else str(message)
     except (KeyError, TypeError, ValueError):  # a translation that lost a placeholder must not break the page
         return str(message)
 

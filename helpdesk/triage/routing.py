@@ -5,7 +5,11 @@ agents' rows are locked (always in primary-key order, so two transactions
 never wait on each other in a circle), and only then are their open tickets
 counted. A second ticket arriving at the same moment waits for the first to
 commit and counts its assignment, so nobody goes over capacity. SQLite runs
-write transactions one at a time, which gives the same guarantee.
+write transactions one at a time, which gives the same guarantee. An agent a
+triage rule names is locked in the same statement as the candidates, so a
+rule respects capacity and availability like automatic assignment does.
+
+Reasons are returned as parts (helpdesk.triage.reasons.why), not sentences.
 """
 
 from datetime import timedelta
