@@ -146,3 +146,14 @@ def test_agents_see_complexity_and_customer_type_beside_the_other_triage_facts(c
     sidebar = html[html.index('class="triage-panel"') :]
     assert 'Complexity</dt><dd><span class="badge complexity-complex">Complex</span>' in sidebar
     assert "Customer type</dt><dd>New customer</dd>" in sidebar
+
+
+def test_a_failing_complexity_reading_does_not_lose_the_ticket(alice, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("word list unreadable")
+
+    monkeypatch.setattr("helpdesk.triage.complexity_signals", broken)
+    ticket = open_ticket(alice, subject="API", description=COMPLEX_TEXT)
+    assert ticket.pk and ticket.triage.failed and ticket.triage.complexity == ""
+    failure = TicketEvent.objects.get(ticket=ticket, kind=EventKind.TRIAGE_FAILED)
+    assert failure.data["step"] == "complexity" and not failure.is_public
