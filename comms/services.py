@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Subquery
+from django.db.models import F
 from django.utils import timezone
 
 from .channels import PermanentFailure, sender_for
@@ -375,13 +375,18 @@ def notify_contact(
 def claim_due(now, *, limit=SWEEP_BATCH, pk=None):
     """Claim up to `limit` due rows for this worker; returns (token, rows).
 
-    One conditional UPDATE moves them to `sending` with a lease and a new
-    token, and a SELECT by the token reads back exactly what it claimed. The
-    UPDATE re-checks "due" on every row it writes, so two workers racing for
-    the same rows cannot both win one: the loser's condition no longer holds
-    (SQLite runs writers one at a time; PostgreSQL re-evaluates the condition
-    on a row another transaction just changed). On PostgreSQL the pick skips
-    rows another worker has locked, which only saves it a wasted round.
+    In one transaction a SELECT picks the due rows' ids, and one conditional
+    UPDATE moves them to `sending` with a lease and a new token; a SELECT by
+    the token reads back exactly what it claimed. The UPDATE re-checks "due"
+    on every row it writes, so two workers racing for the same rows cannot
+    both win one: the loser's condition no longer holds (SQLite runs writers
+    one at a time; PostgreSQL re-evaluates the condition on a row another
+    transaction just changed). On PostgreSQL the pick locks its rows and
+    skips rows another worker has locked, which only saves it a wasted round.
+    The pick is a statement of its own, not a subquery of the UPDATE: when
+    a row it chose changes under it, PostgreSQL runs such a subquery again
+    and the LIMIT no longer bounds the claim (one worker then took thousands
+    of rows in the fan-out bench, leaving the other idle).
     """
     token = uuid.uuid4().hex
     due = OutboundMessage.objects.due(now)
@@ -389,9 +394,10 @@ def claim_due(now, *, limit=SWEEP_BATCH, pk=None):
     with transaction.atomic():
         if connection.features.has_select_for_update_skip_locked:
             picked = picked.select_for_update(skip_locked=True)
-        claimed = (
+        pks = list(picked.values_list("pk", flat=True)[:limit])
+        claimed = pks and (
             OutboundMessage.objects.due(now)
-            .filter(pk__in=Subquery(picked.values("pk")[:limit]))
+            .filter(pk__in=pks)
             .update(
                 status=OutboundStatus.SENDING,
                 lease_until=now + SEND_LEASE,
