@@ -21,14 +21,19 @@ the machine and nothing fails.
 import hashlib
 import json
 import logging
+import re
 import smtplib
 import urllib.error
 import urllib.request
-from email.utils import parseaddr
+from email import quoprimime
+from email.header import Header
+from email.utils import formatdate, parseaddr
 from pathlib import Path
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.core.mail.message import sanitize_address
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.text import slugify
@@ -105,12 +110,81 @@ def _smtp_refusal_is_permanent(exc):
     return isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600
 
 
+# Headers longer than this are folded; a body line longer than RFC 5322's limit is sent quoted-printable.
+HEADER_LINE_LENGTH = 78
+BODY_LINE_LIMIT = 998
+HEADER_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+CRLF = "\r\n"
+
+
+def header_line(name, value):
+    """`Name: value` and CRLF, safe to put in a message's head.
+
+    A control character (a line break would start a header of its own) is
+    refused for good; non-ASCII text is encoded per RFC 2047 and a long line
+    folded, both by the standard library's `Header`, as Django does.
+    """
+    if HEADER_CONTROL.search(value):
+        raise PermanentFailure(f"The {name} header contains a line break or control character.")
+    if value.isascii() and len(name) + 2 + len(value) <= HEADER_LINE_LENGTH:
+        return f"{name}: {value}\r\n"
+    folded = Header(value, "us-ascii" if value.isascii() else "utf-8", header_name=name).encode(linesep=CRLF)
+    return f"{name}: {folded}\r\n"
+
+
+def address_header(address):
+    """An address as Django writes it in From/To: ASCII as it is, otherwise RFC 2047 name and IDNA domain."""
+    return address if address.isascii() else sanitize_address(address, "utf-8")
+
+
+def email_bytes(message, headers, *, sender):
+    """The outbox row `message` as a plain-text UTF-8 email: its bytes, CRLF line ends, ready for SMTP DATA.
+
+    The same head and body Django's EmailMessage writes (Subject, From, To,
+    Date, then `headers`: Message-ID and the threading headers), a tenth of
+    the work: no MIME object tree, no generator. 7bit or 8bit body, or
+    quoted-printable when a line is longer than SMTP allows.
+    """
+    body = LINE_BREAK.sub("\r\n", message.body).encode()
+    if any(len(line) > BODY_LINE_LIMIT for line in body.split(b"\r\n")):
+        encoding = "quoted-printable"
+        body = quoprimime.body_encode(body.decode("latin-1"), eol="\r\n").encode("ascii")
+    else:
+        encoding = "7bit" if body.isascii() else "8bit"
+    head = [
+        'Content-Type: text/plain; charset="utf-8"\r\n',
+        "MIME-Version: 1.0\r\n",
+        f"Content-Transfer-Encoding: {encoding}\r\n",
+        header_line("Subject", message.subject),
+        header_line("From", sender),
+        header_line("To", address_header(message.recipient)),
+        header_line("Date", formatdate(localtime=settings.EMAIL_USE_LOCALTIME)),
+        *(header_line(name, value) for name, value in headers.items()),
+        "\r\n",
+    ]
+    return "".join(head).encode("ascii") + body
+
+
 class EmailSender(Sender):
-    """Email through Django's configured EMAIL_BACKEND, one connection per batch."""
+    """Email through Django's configured EMAIL_BACKEND, one connection per batch.
+
+    With Django's own SMTP backend the message is written by `email_bytes`
+    and handed to the backend's open smtplib connection: a Django
+    EmailMessage per row took as much CPU as the mail server's whole share
+    of the work, so a fan-out was limited by us rather than by the server.
+    Every other backend (console and file in development, locmem in tests, a
+    subclass of the SMTP backend that signs or rewrites mail) is given a
+    Django EmailMessage, as before.
+    """
 
     def open(self):
         self.connection = get_connection(fail_silently=False)
         self.connection.open()
+        self.writes_bytes = type(self.connection) is SmtpBackend
+        # What Django's SMTP backend puts in the From header and in MAIL FROM.
+        self.from_header = address_header(settings.DEFAULT_FROM_EMAIL)
+        self.envelope_from = sanitize_address(settings.DEFAULT_FROM_EMAIL, "utf-8")
 
     def close(self):
         self._drop_connection()
@@ -125,16 +199,13 @@ class EmailSender(Sender):
 
     def send(self, message):
         headers = email_headers(message)
-        mail = EmailMessage(
-            subject=message.subject,
-            body=message.body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[message.recipient],
-            headers=headers,
-            connection=self.connection,
-        )
+        # Built before anything is sent: a header that cannot be written safely fails the row, not the connection.
+        data = email_bytes(message, headers, sender=self.from_header) if self.writes_bytes else None
         try:
-            mail.send(fail_silently=False)
+            if data is None:
+                self.django_message(message, headers).send(fail_silently=False)
+            else:
+                self._send_bytes(address_header(message.recipient), data)
         except smtplib.SMTPException as exc:
             self._drop_connection()
             if _smtp_refusal_is_permanent(exc):
@@ -144,6 +215,22 @@ class EmailSender(Sender):
             self._drop_connection()
             raise
         return headers["Message-ID"]
+
+    def django_message(self, message, headers):
+        return EmailMessage(
+            subject=message.subject,
+            body=message.body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[message.recipient],
+            headers=headers,
+            connection=self.connection,
+        )
+
+    def _send_bytes(self, recipient, data):
+        if self.connection.connection is None:  # dropped after an error: reconnect, as Django's backend would
+            self.connection.open()
+        # smtplib reads the address out of "Name <address>" for RCPT TO, as it does for Django's backend.
+        self.connection.connection.sendmail(self.envelope_from, [recipient], data)
 
 
 # --- HTTP ---------------------------------------------------------------------------------

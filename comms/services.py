@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Subquery
+from django.db.models import F
 from django.utils import timezone
 
 from .channels import PermanentFailure, sender_for
@@ -57,6 +57,11 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 EMAIL_RECIPIENT = re.compile(r'^(?:(?P<name>[^<>,;"\\]*?)\s*<(?P<address>[^<>\s]+)>|(?P<bare>[^<>\s,;]+))$')
 PHONE_SEPARATORS = re.compile(r"[\s().-]")
 PHONE = re.compile(r"^\+?[0-9]{6,15}$")
+# See _mark_sent. Only our own table and columns; every value is a parameter.
+MARK_SENT_SQL = (
+    "UPDATE comms_outboundmessage SET status = %s, sent_at = %s, lease_until = NULL, last_error = '', "
+    "provider_id = %s WHERE id = %s AND lease_token = %s"
+)
 
 
 def retry_delay(attempts):
@@ -370,13 +375,18 @@ def notify_contact(
 def claim_due(now, *, limit=SWEEP_BATCH, pk=None):
     """Claim up to `limit` due rows for this worker; returns (token, rows).
 
-    One conditional UPDATE moves them to `sending` with a lease and a new
-    token, and a SELECT by the token reads back exactly what it claimed. The
-    UPDATE re-checks "due" on every row it writes, so two workers racing for
-    the same rows cannot both win one: the loser's condition no longer holds
-    (SQLite runs writers one at a time; PostgreSQL re-evaluates the condition
-    on a row another transaction just changed). On PostgreSQL the pick skips
-    rows another worker has locked, which only saves it a wasted round.
+    In one transaction a SELECT picks the due rows' ids, and one conditional
+    UPDATE moves them to `sending` with a lease and a new token; a SELECT by
+    the token reads back exactly what it claimed. The UPDATE re-checks "due"
+    on every row it writes, so two workers racing for the same rows cannot
+    both win one: the loser's condition no longer holds (SQLite runs writers
+    one at a time; PostgreSQL re-evaluates the condition on a row another
+    transaction just changed). On PostgreSQL the pick locks its rows and
+    skips rows another worker has locked, which only saves it a wasted round.
+    The pick is a statement of its own, not a subquery of the UPDATE: when
+    a row it chose changes under it, PostgreSQL runs such a subquery again
+    and the LIMIT no longer bounds the claim (one worker then took thousands
+    of rows in the fan-out bench, leaving the other idle).
     """
     token = uuid.uuid4().hex
     due = OutboundMessage.objects.due(now)
@@ -384,9 +394,10 @@ def claim_due(now, *, limit=SWEEP_BATCH, pk=None):
     with transaction.atomic():
         if connection.features.has_select_for_update_skip_locked:
             picked = picked.select_for_update(skip_locked=True)
-        claimed = (
+        pks = list(picked.values_list("pk", flat=True)[:limit])
+        claimed = pks and (
             OutboundMessage.objects.due(now)
-            .filter(pk__in=Subquery(picked.values("pk")[:limit]))
+            .filter(pk__in=pks)
             .update(
                 status=OutboundStatus.SENDING,
                 lease_until=now + SEND_LEASE,
@@ -415,9 +426,14 @@ def deliver_due(*, now=None, limit=SWEEP_BATCH):
 def deliver_claimed(token, rows, *, now):
     """Send rows this worker claimed with `token`, one sender (one SMTP connection) per channel.
 
-    Each row's outcome is saved as soon as it is known, so a worker killed
-    mid-batch leaves only unsent rows behind for the next sweep. Rows not
-    reached within SEND_BUDGET_SECONDS are handed back untouched.
+    Each row's outcome is saved as soon as it is known, before the next row
+    is sent, so a worker killed mid-batch leaves at most the one message in
+    flight sent but not recorded: its lease runs out and the next sweep
+    sends it again (an at-least-once duplicate, never more than one). The
+    delivery log lines of rows sent are written together at the end of their
+    channel's batch; a worker killed mid-batch loses those lines only, not
+    the rows' `sent` state. Rows not reached within SEND_BUDGET_SECONDS are
+    handed back untouched.
     """
     started = time.monotonic()
     by_channel = {}
@@ -433,6 +449,7 @@ def deliver_claimed(token, rows, *, now):
             for row in batch:
                 _record_failure(row, token, now, exc)
             continue
+        delivered = []
         try:
             for row in batch:
                 if time.monotonic() - started > SEND_BUDGET_SECONDS:
@@ -443,13 +460,17 @@ def deliver_claimed(token, rows, *, now):
                 except Exception as exc:  # any channel error is recorded and retried (or failed for good)
                     _record_failure(row, token, now, exc)
                 else:
-                    _record_success(row, token, now, provider_id)
-                    sent += 1
+                    _mark_sent(row.pk, token, provider_id)
+                    delivered.append(row.pk)
         finally:
             try:
                 sender.close()
             except Exception:
                 logger.warning("Closing the %s sender failed", channel, exc_info=True)
+            DeliveryAttempt.objects.bulk_create(
+                DeliveryAttempt(message_id=pk, attempted_at=now, succeeded=True) for pk in delivered
+            )
+            sent += len(delivered)
     if handed_back:
         OutboundMessage.objects.filter(pk__in=handed_back, lease_token=token).update(
             status=OutboundStatus.PENDING, lease_until=None, attempts=F("attempts") - 1
@@ -457,18 +478,20 @@ def deliver_claimed(token, rows, *, now):
     return sent
 
 
-def _record_success(row, token, now, provider_id):
-    with transaction.atomic():
-        kept = OutboundMessage.objects.filter(pk=row.pk, lease_token=token).update(
-            status=OutboundStatus.SENT,
-            sent_at=timezone.now(),
-            lease_until=None,
-            last_error="",
-            provider_id=(provider_id or "")[:255],
-        )
-        DeliveryAttempt.objects.create(message_id=row.pk, attempted_at=now, succeeded=True)
+def _mark_sent(pk, token, provider_id):
+    """One row is sent: a single UPDATE, committed at once (autocommit), only while `token` still holds it.
+
+    Written as SQL because this runs once per message on the delivery path:
+    the ORM's filter().update() took ~0.15 ms of CPU to compile, five times
+    the statement itself and as much as the whole SMTP exchange, and a fan-out
+    must be limited by the mail server rather than by us.
+    """
+    sent_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(MARK_SENT_SQL, [OutboundStatus.SENT.value, sent_at, (provider_id or "")[:255], pk, token])
+        kept = cursor.rowcount
     if not kept:
-        logger.warning("Outbox row %s was sent after its lease lapsed; it may arrive twice", row.pk)
+        logger.warning("Outbox row %s was sent after its lease lapsed; it may arrive twice", pk)
 
 
 def _record_failure(row, token, now, exc):

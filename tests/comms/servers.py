@@ -23,12 +23,18 @@ def free_port():
 
 
 class SmtpSink:
-    """Counts what it receives by Message-ID; `accept=N` stops listening after N messages."""
+    """Counts what it receives by Message-ID (`received`), keeps each message's bytes (`contents`) and
+    envelope sender and recipients (`envelopes`).
+
+    `accept=N` stops listening after N messages.
+    """
 
     def __init__(self, *, port=None, accept=None, received=None, gate=None):
         self.port = port or free_port()
         self.accept = accept
         self.received = [] if received is None else received
+        self.contents = []
+        self.envelopes = []
         self.sessions = 0
         self.gate = gate  # a threading.Event: each message waits for it, after setting `entered`
         self.entered = threading.Event()
@@ -58,6 +64,8 @@ class SmtpSink:
             self.entered.set()
             await asyncio.get_running_loop().run_in_executor(None, self.gate.wait, 10)
         self.received.append(email.message_from_bytes(envelope.content)["Message-ID"])
+        self.contents.append(envelope.content)
+        self.envelopes.append((envelope.mail_from, envelope.rcpt_tos))
         if self.full:
             # Stop listening: the next connection is refused, the open one is told to go away.
             self.controller.server.close()
