@@ -316,7 +316,9 @@ def ingest_signals(items, *, integration=None, now=None):
         if new_cases:
             ProactiveCase.objects.bulk_create(new_cases)
             wake.update(case.customer_id for case in new_cases)
-        if changed:
+        if len(changed) == 1:
+            changed[0].save(update_fields=CASE_FIELDS)  # one row: a plain UPDATE plans faster than CASE WHEN
+        elif changed:
             ProactiveCase.objects.bulk_update(changed, CASE_FIELDS)
         SignalEvent.objects.bulk_create(
             [

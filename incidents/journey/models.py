@@ -10,7 +10,7 @@ the two can never disagree.
 import hashlib
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -240,20 +240,14 @@ class OutreachRule(models.Model):
         super().clean()
         actions = self.actions()
         if not actions:
-            raise ValidationError(
-                _("Pick at least one action; choose the internal note when the customer should not be contacted."),
-                code="no_action",
-            )
+            message = _("Pick at least one action; choose the internal note when the customer should not be contacted.")
+            raise ValidationError({NON_FIELD_ERRORS: ValidationError(message, code="no_action")})
         if self.reply and not self.has_open_ticket:
-            raise ValidationError(
-                {"reply": _("Replying on the customer's ticket needs an open ticket: pick email or another channel.")},
-                code="reply_without_ticket",
-            )
+            message = _("Replying on the customer's ticket needs an open ticket: pick email or another channel.")
+            raise ValidationError({"reply": ValidationError(message, code="reply_without_ticket")})
         if self.note and len(actions) > 1:
-            raise ValidationError(
-                {"note": _("An internal note only means no message to the customer: untick the note or the channels.")},
-                code="note_with_channels",
-            )
+            message = _("An internal note only means no message to the customer: untick the note or the channels.")
+            raise ValidationError({"note": ValidationError(message, code="note_with_channels")})
 
 
 class ProactiveCaseQuerySet(models.QuerySet):

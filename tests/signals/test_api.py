@@ -180,9 +180,7 @@ def test_only_post_is_allowed(client, integration):
     assert client.get("/api/signals/").status_code == 405
 
 
-def test_the_bot_reads_the_customers_proactive_context_for_shared_signals(
-    client, post, alice, types, run_on_commit
-):
+def test_the_bot_reads_the_customers_proactive_context_for_shared_signals(client, post, alice, types, run_on_commit):
     types["high"].bot_context = True
     types["high"].save()
     with run_on_commit():
