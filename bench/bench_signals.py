@@ -171,11 +171,13 @@ def ingestion(args):
         ]
         seconds, statuses = send_all(port, firsts, args.clients)
         print(
-            f"first event per customer (opens a ticket): {len(firsts)} in {seconds:.2f} s = "
+            f"first event per customer (opens a case): {len(firsts)} in {seconds:.2f} s = "
             f"{len(firsts) / seconds:.0f} events/s; statuses {statuses}"
         )
         # The requests stored signals and cases; the worker opens the tickets (triage, clocks, tags, the note).
-        cases = list(ProactiveCase.objects.filter(ticket__isnull=True).values_list("pk", flat=True))
+        cases = list(
+            ProactiveCase.objects.filter(ticket__isnull=True, customer__email__in=emails).values_list("pk", flat=True)
+        )
         started = time.perf_counter()
         for case_id in cases:
             write_case_note(case_id, now=timezone.now())

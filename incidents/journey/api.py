@@ -7,11 +7,13 @@
      "data": {"summary": "…", "order_id": "981"}}   (optional, an object, size-limited)
 
 or {"events": [ … up to FIRSTLINE_SIGNAL_MAX_BATCH of those … ]}. Answers 202 with
-`{"event": <id>, "ticket": "FL-1042"}` (a batch: `{"events": [ … ]}`). Every
-refusal is a 4xx JSON `{"error": "…", "field": "…"}` (with `index` in a
-batch) and stores nothing: a batch is one transaction. The same key again
-gets the same answer and changes nothing; the same key with a different
-event is refused with 409.
+`{"event": <id>, "ticket": "FL-1042"}` (a batch: `{"events": [ … ]}`); `ticket`
+is null while the worker has not yet opened the customer's proactive ticket
+(a second or so; the same key sent again then names it). Every refusal is a
+4xx JSON `{"error": "…", "field": "…"}` (with `index` in a batch) and stores
+nothing: a batch is one transaction, recorded set-wise (see
+engine.ingest_signals). The same key again changes nothing; the same key
+with a different event is refused with 409.
 """
 
 import hashlib

@@ -1,15 +1,22 @@
 """The engine: a detected signal becomes one proactive ticket per customer, a note, a draft and outreach.
 
-`record_signal` runs in the caller's request or sweep, in one transaction:
-the event row, the customer's proactive case and ticket (created or
-updated), the internal note with the facts and the drafted message, and an
-engineering alert for critical signals. Customer outreach is not sent there:
-the case gets an `outreach_due_at` (now for a critical signal, after
-FIRSTLINE_SIGNAL_MERGE_MINUTES otherwise) and `send_due_outreach` sends one
-message for every signal still unaddressed, so signals arriving together
-become one message. Before sending it asks the outbox whether the customer
-heard from us (a proactive message or an incident notice) in the last 24 h,
-and if so waits until the 24 h have passed.
+Recording is split in two. `ingest_signals` runs in the request (or the
+rule sweep), set-wise, in the caller's transaction: the event rows and the
+customers' proactive cases (severity, codes, targets, outreach time), in a
+fixed number of statements whatever the batch size. The per-customer work
+is the worker's, woken once per request (new cases, critical signals) and
+caught up by the minute sweep: `prepare_case` opens the case's ticket
+(through the helpdesk's own create_ticket: triage, clocks, tags), raises its
+priority, and alerts the signal's audiences (agents of its queue by email,
+engineering's chat); `write_case_note` adds the internal note with the facts
+and the drafted message. Customer outreach waits for the case's
+`outreach_due_at` (now for a critical signal, after
+FIRSTLINE_SIGNAL_MERGE_MINUTES otherwise): `send_due_outreach` sends one
+message for every signal still unaddressed, on the channels of the channel
+matrix (OutreachRule, admin data), so signals arriving together become one
+message. Before sending it asks the outbox whether the customer heard from
+us (a proactive message or an incident notice) in the last 24 h, and if so
+waits until the 24 h have passed.
 """
 
 import json
@@ -465,7 +472,7 @@ def prepare_case(case_id, *, now):
         if case is None:
             return None
         events = list(case.events.filter(noted_at__isnull=True).select_related("signal_type").order_by("pk"))
-        _prepare(case, events, now)
+        _prepare(system_user(), case, events, now)
     return case
 
 
@@ -478,17 +485,17 @@ def _locked_case_for_work(case_id):
     )
 
 
-def _prepare(case, events, now):
+def _prepare(actor, case, events, now):
     """The ticket side of the events not yet noted: opened, tagged, prioritised; audiences alerted (idempotent)."""
     types = list({event.signal_type.pk: event.signal_type for event in events}.values())
     if case.ticket_id is None:
         if not types:
             types = list(SignalType.objects.filter(code__in=case.codes))
-        _open_ticket(case, types, now)
+        _open_ticket(actor, case, types, now)
         if any(t.alert_agents for t in types):
             alert_agents(case, reason=_("New proactive case"), key_suffix="new")
     else:
-        _bring_ticket_up_to_date(case, now)
+        _bring_ticket_up_to_date(actor, case, now)
     for event in events:
         signal = event.signal_type
         if signal.severity == CRITICAL or signal.alert_engineering:
@@ -500,8 +507,7 @@ def _lead(types):
     return min(types, key=lambda t: (SEVERITY_RANK[t.severity], t.code))
 
 
-def _open_ticket(case, types, now):
-    actor = system_user()
+def _open_ticket(actor, case, types, now):
     customer = case.customer
     lead = _lead(types)
     # The agents' queue only for a signal that alerts agents; otherwise the ticket is the record of what we do.
@@ -532,7 +538,7 @@ def _open_ticket(case, types, now):
     case.save(update_fields=["ticket"])
 
 
-def _bring_ticket_up_to_date(case, now):
+def _bring_ticket_up_to_date(actor, case, now):
     """A further signal on a ticketed case: the most severe one sets the priority; each code becomes a tag."""
     ticket = case.ticket
     wanted = Priority(SEVERITY_RANK[case.severity])
@@ -540,7 +546,6 @@ def _bring_ticket_up_to_date(case, now):
     names = [code.lower()[:50] for code in case.codes if code.lower()[:50] not in have]
     if ticket.priority <= wanted and not names:
         return
-    actor = system_user()
     if ticket.priority > wanted:
         case.ticket = ticket_services.update_ticket(actor, ticket, priority=wanted)
     if names:
@@ -573,7 +578,8 @@ def write_case_note(case_id, *, now):
         )
         if not events:
             return False
-        _prepare(case, events, now)
+        actor = system_user()
+        _prepare(actor, case, events, now)
         case.ticket.requester = case.customer
         touches = max(customer_contacts(case.customer_id, now), 1) + case.outreach_count
         unaddressed = [e for e in case.events.select_related("signal_type") if e.addressed_at is None]
@@ -582,7 +588,7 @@ def write_case_note(case_id, *, now):
         case.draft_subject, case.draft_body, case.draft_language = draft["subject"], draft["body"], draft["language"]
         case.save(update_fields=["touches", "draft_subject", "draft_body", "draft_language"])
         ticket_services.reply_to_ticket(
-            system_user(), case.ticket, body=facts_note(case, events, touches=touches, draft=draft), internal=True
+            actor, case.ticket, body=facts_note(case, events, touches=touches, draft=draft), internal=True
         )
         SignalEvent.objects.filter(pk__in=[e.pk for e in events]).update(noted_at=now)
     return True
