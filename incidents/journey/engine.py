@@ -254,7 +254,7 @@ def ingest_signals(items, *, integration=None, now=None):
     Returns one `Recorded` per item, in order. Set-wise whatever the number
     of items: the customers' open cases are locked in one statement (their
     customers' rows too when a case must be opened, in id order, so two
-    batches cannot deadlock), the replays are found in one, the new cases
+    batches cannot deadlock), then the replays are found in one, the new cases
     and the new events are inserted in one each (events with ON CONFLICT DO
     NOTHING on their key, then read back) and the cases updated in one. The
     same key again (per integration, or per signal type for the built-in
@@ -271,6 +271,16 @@ def ingest_signals(items, *, integration=None, now=None):
     if not items:
         return []
     with transaction.atomic(savepoint=False):
+        # Locks first, then the replays: a concurrent request with the same key for the same customer has
+        # committed by the time we hold the customer, so its event is found here and counted once.
+        customer_ids = sorted({item.customer_id for item in items})
+        cases = _open_cases(customer_ids)
+        missing = [customer_id for customer_id in customer_ids if customer_id not in cases]
+        if missing:
+            # No open case: the customer's row is the lock, and their case is read again once it is held
+            # (a concurrent first signal may just have opened it).
+            list(User.objects.select_for_update().filter(pk__in=missing).order_by("pk").values_list("pk", flat=True))
+            cases.update(_open_cases(missing))
         stored = _stored_events(items, integration)
         results = [None] * len(items)
         fresh, first_of = [], {}
@@ -291,14 +301,7 @@ def ingest_signals(items, *, integration=None, now=None):
         by_customer = defaultdict(list)
         for index in fresh:
             by_customer[items[index].customer_id].append(index)
-        cases = _open_cases(sorted(by_customer))
-        missing = [customer_id for customer_id in sorted(by_customer) if customer_id not in cases]
-        if missing:
-            # No open case: the customer's row is the lock, and their case is read again once it is held
-            # (a concurrent first signal may just have opened it).
-            list(User.objects.select_for_update().filter(pk__in=missing).order_by("pk").values_list("pk", flat=True))
-            cases.update(_open_cases(missing))
-        done = [case.pk for case in cases.values() if case.ticket_id and not case.ticket_open]
+        done = [c.pk for k, c in cases.items() if k in by_customer and c.ticket_id and not c.ticket_open]
         if done:
             # Their last proactive ticket was resolved: those cases are over, these signals start new ones.
             ProactiveCase.objects.filter(pk__in=done).update(closed_at=now)

@@ -1,5 +1,7 @@
 """POST /api/signals/: authentication, scope, types, sizes, unknown codes and customers, replays."""
 
+import json
+
 import pytest
 
 from comms.models import OutboundMessage
@@ -213,3 +215,37 @@ def test_the_bot_context_is_served_before_the_worker_opens_the_ticket(client, po
     context = client.get("/api/signals/context/", {"customer_email": "alice@example.com"}, headers=headers).json()
     assert context["proactive_context"]["ticket"] is None
     assert [s["signal"] for s in context["proactive_context"]["signals"]] == ["SIG-001"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_event_sent_by_concurrent_requests_is_stored_and_counted_once(integration, alice):
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL (SQLite serialises them)")
+    from .conftest import TOKEN
+
+    answers, barrier = [], threading.Barrier(6)
+
+    def send():
+        barrier.wait()
+        response = Client().post(
+            "/api/signals/",
+            data=json.dumps(event(signal="SIG-003")),
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+        answers.append((response.status_code, response.json().get("event")))
+        connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stored = SignalEvent.objects.get()
+    assert {answer for answer in answers if answer[0] == 202} == {(202, stored.pk)}
+    assert ProactiveCase.objects.get().signal_count == 1
