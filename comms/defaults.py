@@ -1336,6 +1336,18 @@ JOURNEY_TEMPLATES = {
             ),
         },
     ),
+    "signal-agent-alert": (
+        "journey_internal",
+        "Proactive: alert to agents",
+        {
+            "en": (
+                "[Proactive · {{ signal_severity }}] {{ ticket_ref }} {{ customer_name }}: {{ signal_name }}",
+                "{{ alert_reason }}.\n\n{{ signal_code }} {{ signal_name }} ({{ signal_severity }}) for "
+                "{{ customer_name }} <{{ customer_email }}>, detected {{ detected_at }}, {{ touch_count }} "
+                "touches.\n\nThe facts and a drafted message are on the ticket: {{ ticket_agent_url }}\n",
+            ),
+        },
+    ),
     "signal-systemic-alert": (
         "journey_internal",
         "Proactive: systemic issue",

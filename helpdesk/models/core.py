@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from comms.models import ContactChannel
@@ -23,6 +24,12 @@ class Role(models.TextChoices):
 
 
 STAFF_ROLES = (Role.AGENT, Role.TEAM_LEAD, Role.MANAGER, Role.ADMIN)
+
+# Accounts the software itself acts as (the proactive-signals engine writes its notes and replies as one):
+# a staff role, so the services accept what they write, and inactive, so nobody signs in with them and every
+# list of agents (assignee pickers, routing and capacity, escalation notices, figures), which keeps to active
+# staff, passes them by. Usernames with this prefix are reserved for them.
+SYSTEM_USERNAME_PREFIX = "firstline-"
 
 
 class SupportLevel(models.IntegerChoices):
@@ -298,11 +305,18 @@ class User(AbstractUser):
 
     @property
     def display_name(self):
+        if self.is_system:
+            return gettext("Firstline (automatic)")
         return self.get_full_name() or self.username
 
     @property
+    def is_system(self):
+        """An account the software acts as (see SYSTEM_USERNAME_PREFIX), never a person."""
+        return self.role in STAFF_ROLES and not self.is_active and self.username.startswith(SYSTEM_USERNAME_PREFIX)
+
+    @property
     def is_agent(self):
-        return self.role in STAFF_ROLES and self.is_active
+        return self.role in STAFF_ROLES and (self.is_active or self.is_system)
 
     @property
     def is_customer(self):

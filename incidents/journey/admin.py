@@ -3,7 +3,16 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from .models import CustomerIdentity, Integration, ProactiveCase, SignalEvent, SignalType, SystemicAlert, hash_token
+from .models import (
+    CustomerIdentity,
+    Integration,
+    OutreachRule,
+    ProactiveCase,
+    SignalEvent,
+    SignalType,
+    SystemicAlert,
+    hash_token,
+)
 from .services import new_token, rotate_token
 
 
@@ -22,6 +31,18 @@ class SignalTypeAdmin(admin.ModelAdmin):
             _("Customer message by touch count"),
             {"fields": ["template_helpful", "template_empathetic", "template_apologetic", "template_urgent"]},
         ),
+    ]
+
+
+@admin.register(OutreachRule)
+class OutreachRuleAdmin(admin.ModelAdmin):
+    """The channel matrix: one row per severity and open-ticket case; the model's clean() refuses nonsense."""
+
+    list_display = ["__str__", "reply", "email", "sms", "push", "portal", "note"]
+    list_filter = ["severity", "has_open_ticket"]
+    fieldsets = [
+        (None, {"fields": ["severity", "has_open_ticket"]}),
+        (_("What outreach does"), {"fields": ["reply", "email", "sms", "push", "portal", "note"]}),
     ]
 
 
@@ -80,7 +101,8 @@ class ProactiveCaseAdmin(admin.ModelAdmin):
         "signal_count",
         "touches",
         "first_detected_at",
-        "last_outreach_at",
+        "first_handled_at",
+        "first_outreach_at",
     ]
     list_filter = ["severity"]
     list_select_related = ["ticket", "customer"]

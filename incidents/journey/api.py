@@ -7,11 +7,13 @@
      "data": {"summary": "…", "order_id": "981"}}   (optional, an object, size-limited)
 
 or {"events": [ … up to FIRSTLINE_SIGNAL_MAX_BATCH of those … ]}. Answers 202 with
-`{"event": <id>, "ticket": "FL-1042"}` (a batch: `{"events": [ … ]}`). Every
-refusal is a 4xx JSON `{"error": "…", "field": "…"}` (with `index` in a
-batch) and stores nothing: a batch is one transaction. The same key again
-gets the same answer and changes nothing; the same key with a different
-event is refused with 409.
+`{"event": <id>, "ticket": "FL-1042"}` (a batch: `{"events": [ … ]}`); `ticket`
+is null while the worker has not yet opened the customer's proactive ticket
+(a second or so; the same key sent again then names it). Every refusal is a
+4xx JSON `{"error": "…", "field": "…"}` (with `index` in a batch) and stores
+nothing: a batch is one transaction, recorded set-wise (see
+engine.ingest_signals). The same key again changes nothing; the same key
+with a different event is refused with 409.
 """
 
 import hashlib
@@ -20,6 +22,7 @@ from datetime import UTC
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
+from django.db.models.functions import Upper
 from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -28,8 +31,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk.models import Role, Ticket, User
 
-from .engine import record_signal
-from .models import CustomerIdentity, Integration, ProactiveCase, SignalEvent, SignalType, hash_token
+from .engine import Incoming, KeyReused, ingest_signals
+from .models import CustomerIdentity, Integration, ProactiveCase, SignalType, hash_token
 
 FIELDS = {"signal", "idempotency_key", "customer_email", "customer_id", "occurred_at", "data"}
 MAX_KEY = 120
@@ -52,23 +55,54 @@ def _error(status, message, field=None, index=None):
 
 
 def authenticate(request):
+    """The integration of the bearer token, with the signal types it may send: one query on the common path."""
     header = request.headers.get("Authorization", "")
     scheme, _space, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Refusal(401, "Send the integration's token as `Authorization: Bearer <token>`.", "Authorization")
-    integration = Integration.objects.filter(token_hash=hash_token(token.strip()), is_active=True).first()
+    token_hash = hash_token(token.strip())
+    scope = list(
+        Integration.allowed_signals.through.objects.filter(
+            integration__token_hash=token_hash, integration__is_active=True, signaltype__is_active=True
+        ).select_related("integration", "signaltype__queue")
+    )
+    if scope:
+        integration = scope[0].integration
+        integration.scope = {row.signaltype.code: row.signaltype for row in scope}
+        return integration
+    integration = Integration.objects.filter(token_hash=token_hash, is_active=True).first()
     if integration is None:
         raise Refusal(401, "The token is not valid or its integration is switched off.", "Authorization")
+    integration.scope = {}
     return integration
 
 
 class Catalogue:
-    """Signal types, the integration's scope and customers, each read once per request."""
+    """Signal types and customers of a request, each kind read in one query."""
 
-    def __init__(self, integration):
+    def __init__(self, integration, events=()):
         self.integration = integration
-        # One query for what the integration may send; the whole catalogue only to explain a refusal.
-        self.allowed = {t.code: t for t in integration.allowed_signals.filter(is_active=True).select_related("queue")}
+        self.allowed = integration.scope
+        self.by_email, self.by_id = {}, {}
+        emails = {e["customer_email"].upper() for e in events if "customer_email" in e}
+        if emails:
+            customers = (
+                User.objects.filter(role=Role.CUSTOMER, is_active=True)
+                .annotate(email_upper=Upper("email"))
+                .filter(email_upper__in=emails)
+                .order_by("-pk")
+            )
+            # The oldest account wins when two share an address (the latest assignment is the lowest pk).
+            self.by_email = {customer.email_upper: customer for customer in customers}
+        ids = {e["customer_id"] for e in events if "customer_id" in e}
+        if ids:
+            identities = CustomerIdentity.objects.filter(
+                integration=integration,
+                external_id__in=ids,
+                customer__is_active=True,
+                customer__role=Role.CUSTOMER,
+            ).select_related("customer")
+            self.by_id = {identity.external_id: identity.customer for identity in identities}
 
     def signal_type(self, code):
         found = self.allowed.get(code)
@@ -79,17 +113,12 @@ class Catalogue:
         raise Refusal(422, f"Unknown signal code {code!r}.", "signal")
 
     def customer(self, event):
-        customers = User.objects.filter(role=Role.CUSTOMER, is_active=True)
         if "customer_id" in event:
-            identity = (
-                CustomerIdentity.objects.filter(integration=self.integration, external_id=event["customer_id"])
-                .select_related("customer")
-                .first()
-            )
-            if identity is None or not identity.customer.is_active or identity.customer.role != Role.CUSTOMER:
+            found = self.by_id.get(event["customer_id"])
+            if found is None:
                 raise Refusal(422, "No customer has this id for this integration.", "customer_id")
-            return identity.customer
-        found = customers.filter(email__iexact=event["customer_email"]).order_by("pk").first()
+            return found
+        found = self.by_email.get(event["customer_email"].upper())
         if found is None:
             raise Refusal(422, "No customer has this email address.", "customer_email")
         return found
@@ -141,13 +170,9 @@ def check_event(event):
     return clean
 
 
-def _answer(event):
-    # A new event carries its case and ticket; a replay reads the ticket's id (one small query).
-    if SignalEvent._meta.get_field("case").is_cached(event):
-        ticket_id = event.case.ticket_id
-    else:
-        ticket_id = ProactiveCase.objects.values_list("ticket_id", flat=True).get(pk=event.case_id)
-    return {"event": event.pk, "ticket": Ticket.ref_for(ticket_id)}
+def _answer(recorded):
+    # The ticket is opened by the worker: null until then (the same key sent again later names it).
+    return {"event": recorded.event_id, "ticket": Ticket.ref_for(recorded.ticket_id) if recorded.ticket_id else None}
 
 
 def resolve(catalogue, clean):
@@ -155,34 +180,21 @@ def resolve(catalogue, clean):
     return {**clean, "signal_type": catalogue.signal_type(clean["signal"]), "customer": catalogue.customer(clean)}
 
 
-def record_all(integration, resolved, actor, now):
-    """Record every event in one transaction; answers in the order sent.
-
-    Events are written in customer order: each takes its customer's row
-    lock, and two batches taking the same customers in the same order
-    cannot deadlock one another.
-    """
-    answers = [None] * len(resolved)
-    order = sorted(range(len(resolved)), key=lambda i: (resolved[i]["customer"].pk, i))
+def record_all(integration, resolved, now):
+    """Record every event in one transaction (a batch is all or nothing); answers in the order sent."""
+    items = [
+        Incoming(
+            signal_type=item["signal_type"],
+            customer_id=item["customer"].pk,
+            key=item["idempotency_key"],
+            fingerprint=item["fingerprint"],
+            payload=item["data"],
+            occurred_at=item.get("occurred_at"),
+        )
+        for item in resolved
+    ]
     with transaction.atomic():
-        for index in order:
-            item = resolved[index]
-            event, _created = record_signal(
-                actor,
-                signal_type=item["signal_type"],
-                customer=item["customer"],
-                key=item["idempotency_key"],
-                occurred_at=item.get("occurred_at"),
-                payload=item["data"],
-                integration=integration,
-                fingerprint=item["fingerprint"],
-                now=now,
-            )
-            if event.fingerprint and event.fingerprint != item["fingerprint"]:
-                # A replayed key with different contents: refused, and the batch with it.
-                raise Refusal(409, "This idempotency key was already used for a different event.", "idempotency_key")
-            answers[index] = _answer(event)
-    return answers
+        return [_answer(recorded) for recorded in ingest_signals(items, integration=integration, now=now)]
 
 
 @csrf_exempt
@@ -213,15 +225,15 @@ def signal_ingest(request):
         checked = []
         for index, event in enumerate(events):  # noqa: B007 - the except clause names the event
             checked.append(check_event(event))
-        catalogue = Catalogue(integration)
+        catalogue = Catalogue(integration, checked)
         resolved = []
         for index, clean in enumerate(checked):  # noqa: B007 - the except clause names the event
             resolved.append(resolve(catalogue, clean))
         index = None
-        actor, now = None, timezone.now()  # the engine looks its system user up only when it needs one
+        now = timezone.now()
         for attempt in range(DEADLOCK_RETRIES):
             try:
-                answers = record_all(integration, resolved, actor, now)
+                answers = record_all(integration, resolved, now)
                 break
             except OperationalError:
                 # A deadlock or a busy SQLite file: the transaction rolled back whole; try once more.
@@ -229,6 +241,10 @@ def signal_ingest(request):
                     raise
     except Refusal as refusal:
         return _error(refusal.status, refusal.message, refusal.field, index if batch else None)
+    except KeyReused as reused:
+        # A replayed key with different contents: refused, and the batch with it.
+        message = "This idempotency key was already used for a different event."
+        return _error(409, message, "idempotency_key", reused.index if batch else None)
     except IntegrityError:
         # The same key raced in from another request, which won: sending it again gets the stored answer.
         return _error(409, "This event is being recorded by a concurrent request; send it again.", "idempotency_key")
@@ -248,7 +264,7 @@ def customer_context(request):
         query = {k: request.GET[k] for k in ("customer_email", "customer_id") if request.GET.get(k)}
         if len(query) != 1:
             raise Refusal(400, "Ask with exactly one of `customer_email` and `customer_id`.", "customer_email")
-        customer = Catalogue(integration).customer(query)
+        customer = Catalogue(integration, [query]).customer(query)
     except Refusal as refusal:
         return _error(refusal.status, refusal.message, refusal.field)
     case = (
@@ -258,9 +274,10 @@ def customer_context(request):
         .order_by("-last_detected_at")
         .first()
     )
-    signals = []
+    signals, all_shared = [], False
     if case is not None:
-        events = case.events.filter(signal_type__bot_context=True).select_related("signal_type").order_by("-pk")[:10]
+        events = list(case.events.select_related("signal_type").order_by("-pk")[:50])
+        all_shared = all(e.signal_type.bot_context for e in events)
         signals = [
             {
                 "signal": e.signal_type.code,
@@ -269,18 +286,20 @@ def customer_context(request):
                 "detected_at": e.received_at.isoformat(),
             }
             for e in events
-        ]
+            if e.signal_type.bot_context
+        ][:10]
     if not signals:
         return JsonResponse({"customer": customer.email, "proactive_context": None})
     return JsonResponse(
         {
             "customer": customer.email,
             "proactive_context": {
-                "ticket": case.ticket.ref,
-                "status": case.ticket.status,
+                "ticket": case.ticket.ref if case.ticket_id else None,
+                "status": case.ticket.status if case.ticket_id else "new",
                 "signals": signals,
                 "contacted_at": case.last_outreach_at.isoformat() if case.last_outreach_at else None,
-                "what_to_tell_customer": case.draft_subject,
+                # The draft may name signals not shared with the bot: only when every one of them is.
+                "what_to_tell_customer": case.draft_subject if all_shared else None,
             },
         }
     )

@@ -7,6 +7,7 @@ the demo integration's token is reset to the printed demo value each run.
 from comms.models import MessageTemplate
 from helpdesk.models import Queue, Team
 
+from .defaults import install_outreach_defaults
 from .models import Detection, Integration, SignalSeverity, SignalType
 from .services import create_integration, rotate_token
 
@@ -151,6 +152,7 @@ TEMPLATES = {
 
 
 def seed_signals(stdout=None):
+    install_outreach_defaults()
     team, _made = Team.objects.get_or_create(name="Frontline")
     for slug, (subject, body) in TEMPLATES.items():
         MessageTemplate.objects.get_or_create(

@@ -1,22 +1,32 @@
 """The engine: a detected signal becomes one proactive ticket per customer, a note, a draft and outreach.
 
-`record_signal` runs in the caller's request or sweep, in one transaction:
-the event row, the customer's proactive case and ticket (created or
-updated), the internal note with the facts and the drafted message, and an
-engineering alert for critical signals. Customer outreach is not sent there:
-the case gets an `outreach_due_at` (now for a critical signal, after
-FIRSTLINE_SIGNAL_MERGE_MINUTES otherwise) and `send_due_outreach` sends one
-message for every signal still unaddressed, so signals arriving together
-become one message. Before sending it asks the outbox whether the customer
-heard from us (a proactive message or an incident notice) in the last 24 h,
-and if so waits until the 24 h have passed.
+Recording is split in two. `ingest_signals` runs in the request (or the
+rule sweep), set-wise, in the caller's transaction: the event rows and the
+customers' proactive cases (severity, codes, targets, outreach time), in a
+fixed number of statements whatever the batch size. The per-customer work
+is the worker's, woken once per request (new cases, critical signals) and
+caught up by the minute sweep: `prepare_case` opens the case's ticket
+(through the helpdesk's own create_ticket: triage, clocks, tags), raises its
+priority, and alerts the signal's audiences (agents of its queue by email,
+engineering's chat); `write_case_note` adds the internal note with the facts
+and the drafted message. Customer outreach waits for the case's
+`outreach_due_at` (now for a critical signal, after
+FIRSTLINE_SIGNAL_MERGE_MINUTES otherwise): `send_due_outreach` sends one
+message for every signal still unaddressed, on the channels of the channel
+matrix (OutreachRule, admin data), so signals arriving together become one
+message. Before sending it asks the outbox whether the customer heard from
+us (a proactive message or an incident notice) in the last 24 h, and if so
+waits until the 24 h have passed.
 """
 
 import json
 import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Max, OuterRef, Q, Subquery
 from django.urls import reverse
@@ -28,15 +38,16 @@ from comms.services import channel_key, queue_message
 from comms.templating import render, render_subject
 from helpdesk import services as ticket_services
 from helpdesk.models import Message, Priority, Role, Tag, Ticket, User
-from helpdesk.models.core import EventKind
+from helpdesk.models.core import SYSTEM_USERNAME_PREFIX, EventKind
 from helpdesk.replies import ticket_values
-from helpdesk.timeline import local_time, message_template, record_event
+from helpdesk.timeline import email_from_template, local_time, message_template, record_event
 
-from .models import SEVERITY_RANK, ProactiveCase, SignalEvent, SignalSeverity, tone_for
+from .defaults import OUTREACH_DEFAULTS
+from .models import SEVERITY_RANK, OutreachRule, ProactiveCase, SignalEvent, SignalSeverity, SignalType, tone_for
 
 logger = logging.getLogger(__name__)
 
-SYSTEM_USERNAME = "firstline-signals"
+SYSTEM_USERNAME = SYSTEM_USERNAME_PREFIX + "signals"
 PROACTIVE_TAG = "proactive"
 CONTACT_WINDOW = timedelta(days=7)
 DEDUP_WINDOW = timedelta(hours=24)
@@ -44,37 +55,36 @@ DEDUP_WINDOW = timedelta(hours=24)
 CUSTOMER_NOTICE_PREFIXES = ("signal:", "incident:")
 ENGINEERING_ROOM = "engineering"
 PAYLOAD_LINES = 20
-
-# Seed 003's channel matrix: (severity, customer has an open ticket) -> what outreach does.
-# "reply" is a public reply on the customer's open ticket, "note" an internal note asking the
-# agent to follow up there; the rest are outbox channels. SMS and push also need the customer's
-# tier to allow the channel, like every other message Firstline sends.
-OUTREACH_MATRIX = {
-    (SignalSeverity.CRITICAL, True): ["reply", "sms"],
-    (SignalSeverity.CRITICAL, False): ["email", "sms", "push"],
-    (SignalSeverity.HIGH, True): ["reply"],
-    (SignalSeverity.HIGH, False): ["email"],
-    (SignalSeverity.MEDIUM, True): ["note"],
-    (SignalSeverity.MEDIUM, False): ["email"],
-    (SignalSeverity.LOW, True): ["portal"],
-    (SignalSeverity.LOW, False): ["portal"],
-}
+AGENT_ALERT_LIMIT = 50
 
 
 def system_user():
-    """The actor of everything the engine does on tickets: an agent account nobody signs in with."""
-    user = User.objects.filter(username=SYSTEM_USERNAME).first()
-    if user is None:
-        user = User(
-            username=SYSTEM_USERNAME,
-            first_name="Firstline",
-            last_name="signals",
-            role=Role.AGENT,
-            is_active=True,
-        )
-        user.set_unusable_password()
-        user.save()
+    """The actor of everything the engine does on tickets: a system account (helpdesk's SYSTEM_USERNAME_PREFIX).
+
+    Inactive, so nobody signs in with it and no list of agents, router or
+    figure counts it; its timeline entries read "Firstline (automatic)".
+    """
+    user, _created = User.objects.get_or_create(
+        username=SYSTEM_USERNAME,
+        defaults={
+            "first_name": "Firstline",
+            "role": Role.AGENT,
+            "is_active": False,
+            "is_available": False,
+            "capacity": 0,
+            "password": make_password(None),
+        },
+    )
     return user
+
+
+def outreach_plan(severity, has_open_ticket):
+    """The channel matrix's actions (admin data, OutreachRule); seed 003's default for a row an admin removed."""
+    plan = OutreachRule.objects.plan(severity, has_open_ticket)
+    if plan is None:
+        logger.warning("No outreach rule for %s (open ticket: %s); using the default", severity, has_open_ticket)
+        plan = OUTREACH_DEFAULTS[(str(severity), has_open_ticket)]
+    return plan
 
 
 def most_severe(severities):
@@ -207,169 +217,348 @@ def facts_note(case, events, *, touches, draft):
     return "\n".join(lines)
 
 
-# --- recording a signal ---------------------------------------------------------------------------
+# --- recording signals ----------------------------------------------------------------------------
 
 
-def find_event(*, integration, signal_type, key):
-    # No join: joining the ticket table multiplies PostgreSQL's planning time by a hundred.
-    events = SignalEvent.objects.all()
-    if integration is not None:
-        return events.filter(integration=integration, idempotency_key=key).first()
-    return events.filter(integration__isnull=True, signal_type=signal_type, idempotency_key=key).first()
+@dataclass
+class Incoming:
+    """One signal to record: from the API (with its integration) or from a detection rule."""
+
+    signal_type: object
+    customer_id: int
+    key: str
+    fingerprint: str = ""
+    payload: dict = field(default_factory=dict)
+    occurred_at: object = None
 
 
-def record_signal(
-    actor,
-    *,
-    signal_type,
-    customer,
-    key,
-    occurred_at=None,
-    payload=None,
-    integration=None,
-    fingerprint="",
-    now=None,
-):
-    """Store one signal about `customer` and bring their proactive ticket up to date; returns (event, created).
+class KeyReused(Exception):
+    """The idempotency key of item `index` was already used for a different event."""
 
-    The same key again (per integration, or per signal type for the
-    built-in rules) returns the stored event and changes nothing. One open
-    proactive case per customer: a second signal updates its ticket
-    (priority raised to the most severe signal, its code as a tag) rather
-    than opening another. The event, the case and the ticket are one
-    transaction; the internal note with the facts and the draft is written
-    from the stored events by `write_case_notes` (woken at once for a new
-    case or a critical signal, else by the minute sweep), one note for all
-    the events that arrived together — a burst of 50 signals is one note.
+    def __init__(self, index):
+        super().__init__(index)
+        self.index = index
+
+
+@dataclass
+class Recorded:
+    event_id: int
+    case_id: int
+    ticket_id: int | None
+    created: bool
+
+
+def ingest_signals(items, *, integration=None, now=None):
+    """Store a set of signals and bring their customers' cases up to date, in a fixed number of statements.
+
+    Returns one `Recorded` per item, in order. Set-wise whatever the number
+    of items: the customers' open cases are locked in one statement (their
+    customers' rows too when a case must be opened, in id order, so two
+    batches cannot deadlock), then the replays are found in one, the new cases
+    and the new events are inserted in one each (events with ON CONFLICT DO
+    NOTHING on their key, then read back) and the cases updated in one. The
+    same key again (per integration, or per signal type for the built-in
+    rules) answers with the stored event and changes nothing; the same key
+    with a different event raises KeyReused. One open case per customer:
+    further signals update it (severity, codes, targets, outreach time).
+
+    The ticket is the worker's: `prepare_case` opens it (triage, clocks,
+    tags), raises its priority, and alerts the signal's audiences; the cases
+    that need it now are woken with one task after commit, the rest by the
+    minute sweep. Must run inside the caller's transaction.
     """
     now = now or timezone.now()
-    occurred_at = occurred_at or now
-    # Inside a batch's transaction no savepoint is needed: a failure rolls the whole batch back.
+    if not items:
+        return []
     with transaction.atomic(savepoint=False):
-        # One writer per customer at a time: two signals about one customer must find one case.
-        # The open case's row is the lock; without one, the customer's row is, and the case is
-        # read again once it is held (a concurrent first signal may just have opened it).
-        case = _locked_case(customer)
-        if case is None:
-            list(User.objects.select_for_update().filter(pk=customer.pk).values_list("pk", flat=True))
-            case = _locked_case(customer)
-        existing = find_event(integration=integration, signal_type=signal_type, key=key)
-        if existing is not None:
-            return existing, False
-        if case is not None and not case.ticket_open:
-            # The last proactive ticket was resolved: its case is done, this signal starts a new one.
-            ProactiveCase.objects.filter(pk=case.pk).update(closed_at=now)
-            case = None
-        # The first time this case sees this code: alerts and wake-ups happen once per case and code.
-        new_code = case is None or signal_type.code not in case.codes
-        if case is None:
-            case = _open_case(actor or system_user(), signal_type, customer, now)
-        else:
-            _raise_case(actor, case, signal_type, now)
-        case.customer = customer
-        event = SignalEvent.objects.create(
-            integration=integration,
-            idempotency_key=key,
-            fingerprint=fingerprint,
-            signal_type=signal_type,
-            customer=customer,
-            case=case,
-            payload=payload or {},
-            occurred_at=occurred_at,
-            received_at=now,
+        # Locks first, then the replays: a concurrent request with the same key for the same customer has
+        # committed by the time we hold the customer, so its event is found here and counted once.
+        customer_ids = sorted({item.customer_id for item in items})
+        cases = _open_cases(customer_ids)
+        missing = [customer_id for customer_id in customer_ids if customer_id not in cases]
+        if missing:
+            # No open case: the customer's row is the lock, and their case is read again once it is held
+            # (a concurrent first signal may just have opened it).
+            list(User.objects.select_for_update().filter(pk__in=missing).order_by("pk").values_list("pk", flat=True))
+            cases.update(_open_cases(missing))
+        stored = _stored_events(items, integration)
+        results = [None] * len(items)
+        fresh, first_of = [], {}
+        for index, item in enumerate(items):
+            ident = _ident(item, integration)
+            found = stored.get(ident)
+            if found is None and ident in first_of:
+                found = first_of[ident]  # the same key twice in one batch: the second is a replay
+            if found is not None:
+                if found["fingerprint"] and item.fingerprint and found["fingerprint"] != item.fingerprint:
+                    raise KeyReused(index)
+                results[index] = found
+                continue
+            first_of[ident] = {"fingerprint": item.fingerprint, "index": index}
+            fresh.append(index)
+        if not fresh:
+            return [_recorded(r, results) for r in results]
+        by_customer = defaultdict(list)
+        for index in fresh:
+            by_customer[items[index].customer_id].append(index)
+        done = [c.pk for k, c in cases.items() if k in by_customer and c.ticket_id and not c.ticket_open]
+        if done:
+            # Their last proactive ticket was resolved: those cases are over, these signals start new ones.
+            ProactiveCase.objects.filter(pk__in=done).update(closed_at=now)
+            cases = {customer_id: case for customer_id, case in cases.items() if case.pk not in done}
+        wake, new_cases, changed = set(), [], []
+        for customer_id, indexes in by_customer.items():
+            case = cases.get(customer_id)
+            if case is None:
+                case = ProactiveCase(
+                    customer_id=customer_id,
+                    severity=items[indexes[0]].signal_type.severity,
+                    first_detected_at=now,
+                    last_detected_at=now,
+                )
+                new_cases.append(case)
+                cases[customer_id] = case
+            else:
+                changed.append(case)
+            for index in indexes:
+                if _absorb(case, items[index].signal_type, now) and items[index].signal_type.severity == CRITICAL:
+                    wake.add(customer_id)  # a critical signal new to the case: note and outreach at once
+        if new_cases:
+            ProactiveCase.objects.bulk_create(new_cases)
+            wake.update(case.customer_id for case in new_cases)
+        if len(changed) == 1:
+            changed[0].save(update_fields=CASE_FIELDS)  # one row: a plain UPDATE plans faster than CASE WHEN
+        elif changed:
+            ProactiveCase.objects.bulk_update(changed, CASE_FIELDS)
+        SignalEvent.objects.bulk_create(
+            [
+                SignalEvent(
+                    integration=integration,
+                    idempotency_key=items[index].key,
+                    fingerprint=items[index].fingerprint,
+                    signal_type=items[index].signal_type,
+                    customer_id=items[index].customer_id,
+                    case_id=cases[items[index].customer_id].pk,
+                    payload=items[index].payload or {},
+                    occurred_at=items[index].occurred_at or now,
+                    received_at=now,
+                )
+                for index in fresh
+            ],
+            ignore_conflicts=True,
         )
-        case.signal_count += 1
-        case.last_detected_at = now
-        due = now + timedelta(minutes=merge_minutes(signal_type.severity))
-        case.outreach_due_at = min(case.outreach_due_at, due) if case.outreach_due_at else due
-        case.save(update_fields=["signal_count", "last_detected_at", "outreach_due_at", "severity", "codes"])
-        critical = signal_type.severity == SignalSeverity.CRITICAL
-        if new_code and (critical or signal_type.alert_engineering):
-            alert_engineering(case, event, reason=_("Critical signal"), key_suffix=f"signal:{signal_type.pk}")
-        if new_code and (critical or case.signal_count == 1):
-            # A new case or a critical signal: the note (and a critical outreach) should not wait for the sweep.
-            transaction.on_commit(lambda: _wake_case(case.pk))
-    return event, True
+        inserted = _stored_events([items[index] for index in fresh], integration)
+        for index in fresh:
+            row = inserted.get(_ident(items[index], integration))
+            if row is None or row["case_id"] != cases[items[index].customer_id].pk:
+                raise KeyReused(index)  # a concurrent request stored this key for another event
+            results[index] = {**row, "created": True}
+        for index, result in enumerate(results):
+            if "index" in result:
+                results[index] = results[result["index"]] | {"created": False}
+        case_ids = sorted(cases[customer_id].pk for customer_id in wake)
+        if case_ids:
+            transaction.on_commit(lambda: wake_cases(case_ids))
+    return [_recorded(r, results) for r in results]
 
 
-def _locked_case(customer):
+CRITICAL = SignalSeverity.CRITICAL
+CASE_FIELDS = [
+    "severity",
+    "codes",
+    "signal_count",
+    "last_detected_at",
+    "outreach_due_at",
+    "internal_target_at",
+    "outreach_target_at",
+]
+
+
+def _ident(item, integration):
+    return item.key if integration is not None else (item.signal_type.pk, item.key)
+
+
+def _stored_events(items, integration):
+    """The stored events with these items' keys, by identity: one query."""
+    events = SignalEvent.objects.order_by()
+    if integration is not None:
+        events = events.filter(integration=integration, idempotency_key__in={i.key for i in items})
+    else:
+        keys = defaultdict(set)
+        for item in items:
+            keys[item.signal_type.pk].add(item.key)
+        either = Q()
+        for type_id, type_keys in keys.items():
+            either |= Q(signal_type_id=type_id, idempotency_key__in=type_keys)
+        events = events.filter(either, integration__isnull=True)
+    rows = events.values("pk", "idempotency_key", "signal_type_id", "fingerprint", "case_id", "case__ticket_id")
+    if integration is not None:
+        return {row["idempotency_key"]: row for row in rows}
+    return {(row["signal_type_id"], row["idempotency_key"]): row for row in rows}
+
+
+def _recorded(row, results):
+    return Recorded(row["pk"], row["case_id"], row["case__ticket_id"], row.get("created", False))
+
+
+def _open_cases(customer_ids):
     # The ticket's state as a subquery rather than a join: joining the ticket table multiplies
-    # PostgreSQL's planning time, and only this one column is needed on the common path.
+    # PostgreSQL's planning time, and only this one column is needed.
     ticket_open = Subquery(Ticket.objects.filter(pk=OuterRef("ticket_id")).values("is_open")[:1])
+    cases = (
+        ProactiveCase.objects.select_for_update(of=("self",))
+        .filter(customer_id__in=customer_ids, closed_at__isnull=True)
+        .annotate(ticket_open=ticket_open)
+        .order_by("customer_id")
+    )
+    return {case.customer_id: case for case in cases}
+
+
+def _absorb(case, signal_type, now):
+    """One more signal on the case (in memory): severity, codes, counts, times. True if its code is new."""
+    new_code = signal_type.code not in case.codes
+    if new_code:
+        case.codes = [*case.codes, signal_type.code]
+    if SEVERITY_RANK[signal_type.severity] < SEVERITY_RANK[case.severity]:
+        case.severity = signal_type.severity
+    case.signal_count += 1
+    case.last_detected_at = now
+    case.outreach_due_at = _earliest(case.outreach_due_at, now + timedelta(minutes=merge_minutes(signal_type.severity)))
+    if signal_type.internal_response_minutes is not None and case.first_handled_at is None:
+        due = now + timedelta(minutes=signal_type.internal_response_minutes)
+        case.internal_target_at = _earliest(case.internal_target_at, due)
+    if signal_type.outreach_minutes is not None and case.first_outreach_at is None:
+        due = now + timedelta(minutes=signal_type.outreach_minutes)
+        case.outreach_target_at = _earliest(case.outreach_target_at, due)
+    return new_code
+
+
+def _earliest(current, candidate):
+    return min(current, candidate) if current else candidate
+
+
+def record_signal(actor, *, signal_type, customer, key, occurred_at=None, payload=None, now=None, **fields):
+    """Record one signal and prepare its case's ticket at once; returns (event, created).
+
+    For callers already in the worker (the detection rules, tests): the
+    ticket is opened and brought up to date in the same call rather than by
+    a woken task. The note and the outreach still wait for the sweep (or the
+    wake of a new case), so a burst of signals is one note and one message.
+    """
+    now = now or timezone.now()
+    item = Incoming(signal_type, customer.pk, key, payload=payload or {}, occurred_at=occurred_at, **fields)
+    with transaction.atomic():
+        (recorded,) = ingest_signals([item], now=now)
+        if recorded.created:
+            prepare_case(recorded.case_id, now=now)
+    event = SignalEvent.objects.select_related("case__ticket", "signal_type").get(pk=recorded.event_id)
+    return event, recorded.created
+
+
+def wake_cases(case_ids):
+    """One task for the cases a request touched (their ticket, note and outreach); the sweep is the fallback."""
+    from django_q.tasks import async_task
+
+    try:
+        async_task("incidents.journey.tasks.process_cases", list(case_ids), task_name=f"signal-cases-{case_ids[0]}")
+    except Exception:  # the broker being down must not fail the request: the minute sweep does it
+        logger.exception("Could not wake the signal worker for cases %s; the sweep will", case_ids)
+
+
+# --- the worker's half: the ticket, the audiences, the note ---------------------------------------
+
+
+def prepare_case(case_id, *, now):
+    """Open the case's ticket if it has none and bring it up to date; alert the audiences. Safe to repeat."""
+    with transaction.atomic():
+        case = _locked_case_for_work(case_id)
+        if case is None:
+            return None
+        events = list(case.events.filter(noted_at__isnull=True).select_related("signal_type").order_by("pk"))
+        _prepare(system_user(), case, events, now)
+    return case
+
+
+def _locked_case_for_work(case_id):
     return (
         ProactiveCase.objects.select_for_update(of=("self",))
-        .filter(customer=customer, closed_at__isnull=True)
-        .annotate(ticket_open=ticket_open)
+        .select_related("ticket__organization", "ticket__queue", "customer__organization")
+        .filter(pk=case_id, closed_at__isnull=True)
         .first()
     )
 
 
-def _open_case(actor, signal_type, customer, now):
+def _prepare(actor, case, events, now):
+    """The ticket side of the events not yet noted: opened, tagged, prioritised; audiences alerted (idempotent)."""
+    types = list({event.signal_type.pk: event.signal_type for event in events}.values())
+    if case.ticket_id is None:
+        if not types:
+            types = list(SignalType.objects.filter(code__in=case.codes))
+        _open_ticket(actor, case, types, now)
+        if any(t.alert_agents for t in types):
+            alert_agents(case, reason=_("New proactive case"), key_suffix="new")
+    else:
+        _bring_ticket_up_to_date(actor, case, now)
+    for event in events:
+        signal = event.signal_type
+        if signal.severity == CRITICAL or signal.alert_engineering:
+            reason = _("Critical signal") if signal.severity == CRITICAL else _("Signal")
+            alert_engineering(case, event, reason=reason, key_suffix=f"signal:{signal.pk}")
+
+
+def _lead(types):
+    return min(types, key=lambda t: (SEVERITY_RANK[t.severity], t.code))
+
+
+def _open_ticket(actor, case, types, now):
+    customer = case.customer
+    lead = _lead(types)
+    # The agents' queue only for a signal that alerts agents; otherwise the ticket is the record of what we do.
+    routed = [t for t in types if t.alert_agents]
+    queue = _lead(routed).queue if routed else None
     language = customer.language or settings.LANGUAGE_CODE
     with translation.override(language):
-        subject = _("[Proactive] %(name)s") % {"name": signal_type.name}
+        subject = _("[Proactive] %(name)s") % {"name": lead.name}
         description = _(
             "We noticed a problem on your account before you had to tell us: %(name)s. "
             "Our team is looking into it and will keep you posted here."
-        ) % {"name": signal_type.name}
+        ) % {"name": lead.name}
     ticket = ticket_services.create_ticket(
         actor,
         requester=customer,
         subject=subject[:200],
         description=description,
-        priority=SEVERITY_RANK[signal_type.severity],
-        queue=signal_type.queue,
+        priority=SEVERITY_RANK[case.severity],
+        queue=queue,
         channel="api",
         language=language,
         acknowledge=False,
     )
-    tags = [_tag(PROACTIVE_TAG), _tag(signal_type.code.lower())]
+    tags = [_tag(PROACTIVE_TAG), *(_tag(code.lower()) for code in case.codes)]
     ticket.tags.add(*tags)
     record_event(ticket, actor, EventKind.TAGS, at=now, data={"added": [t.name for t in tags], "removed": []})
-    return ProactiveCase.objects.create(
-        customer=customer,
-        ticket=ticket,
-        codes=[signal_type.code],
-        severity=signal_type.severity,
-        first_detected_at=now,
-        last_detected_at=now,
-    )
+    case.ticket = ticket
+    case.save(update_fields=["ticket"])
 
 
-def _raise_case(actor, case, signal_type, now):
-    """A further signal on an open case: the most severe one sets the priority; its code becomes a tag.
-
-    The actor is looked up only when something changes: most signals repeat what the case knows.
-    """
-    more_severe = SEVERITY_RANK[signal_type.severity] < SEVERITY_RANK[case.severity]
-    if not more_severe and signal_type.code in case.codes:
+def _bring_ticket_up_to_date(actor, case, now):
+    """A further signal on a ticketed case: the most severe one sets the priority; each code becomes a tag."""
+    ticket = case.ticket
+    wanted = Priority(SEVERITY_RANK[case.severity])
+    have = set(ticket.tags.values_list("name", flat=True))
+    names = [code.lower()[:50] for code in case.codes if code.lower()[:50] not in have]
+    if ticket.priority <= wanted and not names:
         return
-    actor = actor or system_user()
-    if more_severe:
-        case.severity = signal_type.severity
-        wanted = Priority(SEVERITY_RANK[signal_type.severity])
-        if case.ticket.priority > wanted:
-            case.ticket = ticket_services.update_ticket(actor, case.ticket, priority=wanted)
-    if signal_type.code in case.codes:
-        return
-    case.codes = [*case.codes, signal_type.code]
-    tag = _tag(signal_type.code.lower())
-    case.ticket.tags.add(tag)
-    record_event(case.ticket, actor, EventKind.TAGS, at=now, data={"added": [tag.name], "removed": []})
+    if ticket.priority > wanted:
+        case.ticket = ticket_services.update_ticket(actor, ticket, priority=wanted)
+    if names:
+        case.ticket.tags.add(*(_tag(name) for name in names))
+        record_event(case.ticket, actor, EventKind.TAGS, at=now, data={"added": names, "removed": []})
 
 
 def _tag(name):
     tag, _created = Tag.objects.get_or_create(name=name[:50])
     return tag
-
-
-def _wake_case(case_id):
-    from django_q.tasks import async_task
-
-    try:
-        async_task("incidents.journey.tasks.process_case", case_id, task_name=f"signal-case-{case_id}")
-    except Exception:  # the broker being down must not fail the request: the minute sweep does it
-        logger.exception("Could not wake the signal worker for case %s; the sweep will", case_id)
 
 
 def write_case_notes(*, now=None, case_ids=None, limit=500):
@@ -384,12 +573,7 @@ def write_case_notes(*, now=None, case_ids=None, limit=500):
 
 def write_case_note(case_id, *, now):
     with transaction.atomic():
-        case = (
-            ProactiveCase.objects.select_for_update(of=("self",))
-            .select_related("ticket__organization", "customer__organization")
-            .filter(pk=case_id)
-            .first()
-        )
+        case = _locked_case_for_work(case_id)
         if case is None:
             return False
         events = list(
@@ -397,6 +581,8 @@ def write_case_note(case_id, *, now):
         )
         if not events:
             return False
+        actor = system_user()
+        _prepare(actor, case, events, now)
         case.ticket.requester = case.customer
         touches = max(customer_contacts(case.customer_id, now), 1) + case.outreach_count
         unaddressed = [e for e in case.events.select_related("signal_type") if e.addressed_at is None]
@@ -405,7 +591,7 @@ def write_case_note(case_id, *, now):
         case.draft_subject, case.draft_body, case.draft_language = draft["subject"], draft["body"], draft["language"]
         case.save(update_fields=["touches", "draft_subject", "draft_body", "draft_language"])
         ticket_services.reply_to_ticket(
-            system_user(), case.ticket, body=facts_note(case, events, touches=touches, draft=draft), internal=True
+            actor, case.ticket, body=facts_note(case, events, touches=touches, draft=draft), internal=True
         )
         SignalEvent.objects.filter(pk__in=[e.pk for e in events]).update(noted_at=now)
     return True
@@ -416,21 +602,8 @@ def write_case_note(case_id, *, now):
 
 def alert_engineering(case, event, *, reason, key_suffix):
     """One chat message to engineering per case and reason (the outbox key makes a repeat a no-op)."""
-    signal = event.signal_type if event else None
-    customer = case.customer
     template = message_template("signal-engineering-alert")
-    values = {
-        **ticket_values(case.ticket, None),
-        "ticket_agent_url": settings.FIRSTLINE_SITE_URL + case.ticket.get_absolute_url(),
-        "signal_code": signal.code if signal else "",
-        "signal_name": signal.name if signal else case.ticket.subject,
-        "signal_severity": str(SignalSeverity(case.severity).label),
-        "signal_lines": "",
-        "customer_email": customer.email,
-        "detected_at": f"{case.first_detected_at:%Y-%m-%d %H:%M} UTC",
-        "touch_count": str(case.touches),
-        "alert_reason": reason,
-    }
+    values = _alert_values(case, event.signal_type if event else None, reason)
     subject, used = template.translated("subject", "en")
     body, _used = template.translated("body", used)
     try:
@@ -446,6 +619,56 @@ def alert_engineering(case, event, *, reason, key_suffix):
         )
     except ValueError as exc:
         logger.warning("Engineering alert for case %s not queued: %s", case.pk, exc)
+
+
+def alert_agents(case, *, reason, key_suffix):
+    """Email the agents who should pick the case up, once per case and reason (outbox keys).
+
+    The ticket's assignee when it has one (routing may have chosen them),
+    else the agents of its queue's team, else every agent: the same email
+    notices the helpdesk sends on an escalation.
+    """
+    ticket = case.ticket
+    template = message_template("signal-agent-alert")
+    if template is None:
+        logger.warning("No signal-agent-alert template: agents not alerted for case %s", case.pk)
+        return 0
+    if ticket.assignee_id:
+        people = [ticket.assignee]
+    else:
+        agents = User.objects.agents().exclude(email="")
+        team_id = ticket.queue.team_id if ticket.queue_id else None
+        if team_id:
+            agents = agents.filter(team_id=team_id)
+        people = list(agents.order_by("pk")[:AGENT_ALERT_LIMIT])
+    signal = case.events.select_related("signal_type").order_by("pk").first()
+    base = _alert_values(case, signal.signal_type if signal else None, reason)
+    for person in people:
+        email_from_template(
+            person,
+            key=f"journey:case:{case.pk}:agents:{key_suffix}:user:{person.pk}",
+            slug=template.slug,
+            template=template,
+            values=lambda _user: base,
+            reference=ticket.ref,
+        )
+    return len(people)
+
+
+def _alert_values(case, signal, reason):
+    customer = case.customer
+    return {
+        **ticket_values(case.ticket, None),
+        "ticket_agent_url": settings.FIRSTLINE_SITE_URL + case.ticket.get_absolute_url(),
+        "signal_code": signal.code if signal else "",
+        "signal_name": signal.name if signal else case.ticket.subject,
+        "signal_severity": str(SignalSeverity(case.severity).label),
+        "signal_lines": "",
+        "customer_email": customer.email,
+        "detected_at": f"{case.first_detected_at:%Y-%m-%d %H:%M} UTC",
+        "touch_count": str(case.touches),
+        "alert_reason": reason,
+    }
 
 
 # --- outreach ---------------------------------------------------------------------------------
@@ -514,12 +737,14 @@ def deliver(case, events, *, severity, now, reason, only=None):
     """Send the drafted message for `events` on the matrix's channels (or `only` these); returns the channels.
 
     Logged on the proactive ticket. A note-only plan (medium signal, open
-    ticket) reaches no customer and does not count as outreach.
+    ticket) reaches no customer and does not count as outreach: the agent
+    follows up on the customer's ticket, so the case's outreach target no
+    longer applies.
     """
     actor = system_user()
     customer = case.customer
     open_ticket = other_open_tickets(customer.pk).first()
-    plan = only or OUTREACH_MATRIX[(severity, open_ticket is not None)]
+    plan = only or outreach_plan(severity, open_ticket is not None)
     if "reply" in plan and open_ticket is None:
         plan = ["email" if c == "reply" else c for c in plan]
     touches = max(customer_contacts(customer.pk, now), 1) + case.outreach_count
@@ -571,6 +796,9 @@ def deliver(case, events, *, severity, now, reason, only=None):
             logger.warning("Outreach for case %s by %s skipped: %s", case.pk, channel, exc)
             continue
         used.append(channel)
+    if plan == ["note"] and case.outreach_target_at is not None:
+        case.outreach_target_at = None
+        case.save(update_fields=["outreach_target_at"])
     if used:
         case.outreach_count += 1
         case.first_outreach_at = case.first_outreach_at or now

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,11 +28,13 @@ from comms.services import queue_email, queue_message
 from comms.templating import render, render_subject
 from helpdesk import escalation
 from helpdesk import services as ticket_services
-from helpdesk.models import Message, Role, SupportLevel, User
+from helpdesk.models import STAFF_ROLES, Message, Role, SupportLevel, Ticket, TicketEvent, User
+from helpdesk.models.core import EventKind
 from helpdesk.timeline import message_template
 
 from .engine import (
     ENGINEERING_ROOM,
+    alert_agents,
     alert_engineering,
     deliver,
     last_customer_notice,
@@ -62,8 +64,10 @@ def _customer_answered():
 
 def due_cases(step, now):
     severity, stamp, start, after = STEPS[step]
-    cases = ProactiveCase.objects.open().filter(
-        severity=severity, **{f"{stamp}__isnull": True, f"{start}__lte": now - after}
+    cases = (
+        ProactiveCase.objects.open()
+        .with_ticket()
+        .filter(severity=severity, **{f"{stamp}__isnull": True, f"{start}__lte": now - after})
     )
     if step in NEEDS_SILENCE:
         cases = cases.exclude(_customer_answered())
@@ -195,7 +199,7 @@ def _raise(signal_type_id, since, now):
             return None
         events = list(
             SignalEvent.objects.filter(signal_type=signal_type, received_at__gte=since)
-            .select_related("customer__organization__tier", "case__ticket")
+            .select_related("customer__organization__tier", "case")
             .order_by("received_at", "pk")
         )
         latest = {}
@@ -207,7 +211,7 @@ def _raise(signal_type_id, since, now):
                 "name": e.customer.display_name,
                 "organization": e.customer.organization.name if e.customer.organization_id else "",
                 "tier": e.customer.organization.tier.name if e.customer.organization_id else "",
-                "ticket": e.case.ticket.ref,
+                "ticket": Ticket.ref_for(e.case.ticket_id) if e.case.ticket_id else "",
                 "since": e.occurred_at.isoformat(),
             }
             for e in latest.values()
@@ -286,14 +290,98 @@ def _announce(alert, signal_type, customers):
         )
 
 
+# --- targets: internal response and customer outreach, per severity ------------------------------
+
+# What a person doing something on the proactive ticket looks like in its timeline: any entry but its opening,
+# by an active staff account (the engine's system account is inactive, so it never counts).
+HANDLING_KINDS_EXCLUDED = (EventKind.CREATED, EventKind.SLA_WARNING, EventKind.SLA_BREACH, EventKind.SLA_RECOMPUTED)
+HANDLED_HORIZON = timedelta(days=30)
+
+
+def stamp_first_handled(*, now=None):
+    """Stamp when a person first handled each case (assigned, replied, noted, changed its ticket): one UPDATE.
+
+    Read from the ticket's timeline, so no helpdesk service needs to know
+    about cases; a stamped case is never looked at again.
+    """
+    now = now or timezone.now()
+    handling = TicketEvent.objects.filter(
+        ticket_id=OuterRef("ticket_id"), actor__is_active=True, actor__role__in=STAFF_ROLES
+    ).exclude(kind__in=HANDLING_KINDS_EXCLUDED)
+    return (
+        ProactiveCase.objects.filter(
+            first_handled_at__isnull=True, ticket__isnull=False, first_detected_at__gte=now - HANDLED_HORIZON
+        )
+        .filter(Exists(handling))
+        .update(first_handled_at=Subquery(handling.order_by("created_at").values("created_at")[:1]))
+    )
+
+
+TARGETS = {
+    # name: (target field, done field, stamp field)
+    "internal": ("internal_target_at", "first_handled_at", "internal_missed_alerted_at"),
+    "outreach": ("outreach_target_at", "first_outreach_at", "outreach_missed_alerted_at"),
+}
+
+
+def missed_target_cases(target, now):
+    due, done, stamp = TARGETS[target]
+    cases = (
+        ProactiveCase.objects.open()
+        .with_ticket()
+        .filter(**{f"{due}__lt": now, f"{done}__isnull": True, f"{stamp}__isnull": True})
+    )
+    if target == "outreach":
+        # Held back because the customer heard from us within 24 h (de-duplication): not a miss to chase.
+        cases = cases.filter(postponed_until__isnull=True)
+    return cases
+
+
+def alert_missed_targets(*, now=None):
+    """Each case that missed its internal response or outreach target: one alert, stamped in the same transaction.
+
+    Engineering's chat and the agents who should pick it up hear it once per
+    case and target (a conditional UPDATE claims it; the outbox keys name it).
+    """
+    now = now or timezone.now()
+    done = {}
+    for target in TARGETS:
+        ids = list(missed_target_cases(target, now).order_by("pk").values_list("pk", flat=True)[:BATCH])
+        done[target] = sum(1 for pk in ids if _alert_missed(target, pk, now))
+    return done
+
+
+def _alert_missed(target, case_id, now):
+    due_field, _done, stamp = TARGETS[target]
+    with transaction.atomic():
+        if not missed_target_cases(target, now).filter(pk=case_id).update(**{stamp: now}):
+            return False
+        case = ProactiveCase.objects.select_related("ticket__queue", "customer").get(pk=case_id)
+        due = getattr(case, due_field)
+        if target == "internal":
+            reason = _("Internal response target missed: nobody has handled it since %(due)s")
+        else:
+            reason = _("Customer outreach target missed: the customer has not been told since %(due)s")
+        reason = reason % {"due": f"{due:%Y-%m-%d %H:%M} UTC"}
+        event = case.events.select_related("signal_type").order_by("pk").first()
+        alert_engineering(case, event, reason=reason, key_suffix=f"missed-{target}")
+        alert_agents(case, reason=reason, key_suffix=f"missed-{target}")
+        _note(case, reason)
+    return True
+
+
 def run_signal_sweep(*, now=None):
     """The minute job: notes of new signals, outreach whose merge window passed, the ladder, systemic alerts."""
     from .engine import send_due_outreach, write_case_notes
 
     now = now or timezone.now()
+    notes = write_case_notes(now=now)
+    outreach = send_due_outreach(now=now)
+    stamp_first_handled(now=now)
     return {
-        "notes": write_case_notes(now=now),
-        "outreach": send_due_outreach(now=now),
+        "notes": notes,
+        "outreach": outreach,
         "ladder": run_ladder(now=now),
         "systemic": len(raise_systemic_alerts(now=now)),
+        "targets": alert_missed_targets(now=now),
     }

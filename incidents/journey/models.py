@@ -10,6 +10,7 @@ the two can never disagree.
 import hashlib
 
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -88,11 +89,22 @@ class SignalType(models.Model):
         blank=True,
         help_text=_('For rules: e.g. {"count": 3, "days": 7} or {"hours": 8}.'),
     )
-    alert_agents = models.BooleanField(_("alert agents (proactive queue)"), default=True)
+    alert_agents = models.BooleanField(
+        _("alert agents (proactive queue)"),
+        default=True,
+        help_text=_(
+            "On: the proactive ticket goes to this signal's queue and its agents are told by email. Off: the "
+            "ticket is still opened as the record of what we did, outside the queue, and nobody is alerted."
+        ),
+    )
     alert_engineering = models.BooleanField(
         _("alert engineering chat"), default=False, help_text=_("Critical signals always alert engineering.")
     )
-    bot_context = models.BooleanField(_("share with the portal and bot as context"), default=False)
+    bot_context = models.BooleanField(
+        _("share with the portal and bot as context"),
+        default=False,
+        help_text=_("Only signals shared this way are answered by GET /api/signals/context/."),
+    )
     template_helpful = models.SlugField(_("message: first touch"), max_length=80, blank=True)
     template_empathetic = models.SlugField(_("message: second touch"), max_length=80, blank=True)
     template_apologetic = models.SlugField(_("message: third touch"), max_length=80, blank=True)
@@ -169,9 +181,82 @@ class CustomerIdentity(models.Model):
         return f"{self.integration_id}:{self.external_id}"
 
 
+class OutreachAction(models.TextChoices):
+    """What outreach does, one flag each on an outreach rule, in this order."""
+
+    REPLY = "reply", _("Reply on the customer's open ticket")
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("Text message (SMS)")
+    PUSH = "push", _("Push notification")
+    PORTAL = "portal", _("Portal inbox")
+    NOTE = "note", _("Internal note only (an agent follows up)")
+
+
+class OutreachRuleQuerySet(models.QuerySet):
+    def plan(self, severity, has_open_ticket):
+        """The actions for one case, or None when an admin removed the row (the engine falls back)."""
+        rule = self.filter(severity=severity, has_open_ticket=has_open_ticket).first()
+        return rule.actions() if rule else None
+
+
+class OutreachRule(models.Model):
+    """One row of the channel matrix: severity × whether the customer has an open ticket → what we do.
+
+    Seed 003's matrix is installed by migration (defaults.OUTREACH_DEFAULTS)
+    and then belongs to the admin. SMS and push still need the customer's
+    tier to allow the channel, like every message Firstline sends.
+    """
+
+    severity = models.CharField(_("severity"), max_length=10, choices=SignalSeverity.choices)
+    has_open_ticket = models.BooleanField(
+        _("customer has an open ticket"), help_text=_("Another open ticket of theirs, not the proactive one.")
+    )
+    reply = models.BooleanField(OutreachAction.REPLY.label, default=False)
+    email = models.BooleanField(OutreachAction.EMAIL.label, default=False)
+    sms = models.BooleanField(OutreachAction.SMS.label, default=False)
+    push = models.BooleanField(OutreachAction.PUSH.label, default=False)
+    portal = models.BooleanField(OutreachAction.PORTAL.label, default=False)
+    note = models.BooleanField(OutreachAction.NOTE.label, default=False)
+
+    objects = OutreachRuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["severity", "-has_open_ticket"]
+        verbose_name = _("outreach rule")
+        verbose_name_plural = _("outreach rules (channel matrix)")
+        constraints = [
+            models.UniqueConstraint(fields=["severity", "has_open_ticket"], name="journey_outreach_rule_unique"),
+        ]
+
+    def __str__(self):
+        if self.has_open_ticket:
+            return _("%(severity)s, with an open ticket") % {"severity": self.get_severity_display()}
+        return _("%(severity)s, without an open ticket") % {"severity": self.get_severity_display()}
+
+    def actions(self):
+        return [action for action in OutreachAction.values if getattr(self, action)]
+
+    def clean(self):
+        super().clean()
+        actions = self.actions()
+        if not actions:
+            message = _("Pick at least one action; choose the internal note when the customer should not be contacted.")
+            raise ValidationError({NON_FIELD_ERRORS: ValidationError(message, code="no_action")})
+        if self.reply and not self.has_open_ticket:
+            message = _("Replying on the customer's ticket needs an open ticket: pick email or another channel.")
+            raise ValidationError({"reply": ValidationError(message, code="reply_without_ticket")})
+        if self.note and len(actions) > 1:
+            message = _("An internal note only means no message to the customer: untick the note or the channels.")
+            raise ValidationError({"note": ValidationError(message, code="note_with_channels")})
+
+
 class ProactiveCaseQuerySet(models.QuerySet):
     def open(self):
-        return self.filter(closed_at__isnull=True, ticket__is_open=1)
+        """Open cases whose ticket is open; a case whose ticket the worker has not opened yet counts as open."""
+        return self.filter(closed_at__isnull=True).filter(Q(ticket__isnull=True) | Q(ticket__is_open=1))
+
+    def with_ticket(self):
+        return self.filter(ticket__isnull=False)
 
 
 class ProactiveCase(models.Model):
@@ -185,8 +270,15 @@ class ProactiveCase(models.Model):
     """
 
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Empty until the worker opens the ticket: the API stores the signal and the case in the request and
+    # leaves the ticket (triage, clocks, tags, note) to the worker, so ingestion stays set-wise.
     ticket = models.OneToOneField(
-        "helpdesk.Ticket", on_delete=models.CASCADE, related_name="proactive_case", verbose_name=_("ticket")
+        "helpdesk.Ticket",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="proactive_case",
+        verbose_name=_("ticket"),
     )
     severity = models.CharField(_("severity"), max_length=10, choices=SignalSeverity.choices)
     first_detected_at = models.DateTimeField(_("first detected"))
@@ -210,6 +302,15 @@ class ProactiveCase(models.Model):
     sms_escalated_at = models.DateTimeField(null=True, blank=True)
     l2_escalated_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The severity's targets (seed 003): act internally, and tell the customer, by these times. Each is the
+    # earliest of its signals' targets; empty when every signal is best effort.
+    internal_target_at = models.DateTimeField(_("internal response due"), null=True, blank=True)
+    outreach_target_at = models.DateTimeField(_("customer outreach due"), null=True, blank=True)
+    # First time a person (not the engine) did something on the ticket: assigned, replied, noted, changed it.
+    first_handled_at = models.DateTimeField(_("first handled"), null=True, blank=True)
+    # Stamps: a missed target is announced once.
+    internal_missed_alerted_at = models.DateTimeField(null=True, blank=True)
+    outreach_missed_alerted_at = models.DateTimeField(null=True, blank=True)
 
     objects = ProactiveCaseQuerySet.as_manager()
 
@@ -225,6 +326,16 @@ class ProactiveCase(models.Model):
         indexes = [
             models.Index(fields=["outreach_due_at"], name="journey_case_outreach_due"),
             models.Index(fields=["first_detected_at"], name="journey_case_detected"),
+            models.Index(
+                fields=["internal_target_at"],
+                name="journey_case_internal_due",
+                condition=Q(first_handled_at__isnull=True, internal_missed_alerted_at__isnull=True),
+            ),
+            models.Index(
+                fields=["outreach_target_at"],
+                name="journey_case_outreach_target",
+                condition=Q(first_outreach_at__isnull=True, outreach_missed_alerted_at__isnull=True),
+            ),
         ]
 
     def __str__(self):

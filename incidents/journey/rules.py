@@ -9,12 +9,13 @@ run is the same event and changes nothing; a new message makes a new key.
 
 from datetime import timedelta
 
+from django.db import transaction
 from django.db.models import Count, Max, OuterRef, Subquery
 from django.utils import timezone
 
 from helpdesk.models import Handoff, Message, Role, Status, Ticket, User
 
-from .engine import record_signal, system_user
+from .engine import Incoming, ingest_signals, prepare_case
 from .models import Detection, SignalEvent, SignalType
 
 KEY_HORIZON = timedelta(days=180)
@@ -133,22 +134,28 @@ def new_hits(signal_type, now):
 def run_detection(*, now=None, limit=200):
     """Every active rule-based signal type: record up to `limit` new hits each; returns {code: recorded}.
 
-    What is left over is found again (and recorded) by the next run.
+    Each type's hits are recorded set-wise in one transaction (ingest_signals);
+    the tickets of the cases it opened are then opened here, one transaction
+    each, as this already runs in the worker. What is left over is found
+    again (and recorded) by the next run.
     """
     now = now or timezone.now()
-    actor = system_user()
     done = {}
     for signal_type in SignalType.objects.detected_by_rule().select_related("queue"):
         hits = new_hits(signal_type, now)[:limit]
-        customers = User.objects.in_bulk([customer for customer, _key, _payload in hits])
-        recorded = 0
-        for customer_id, key, payload in hits:
-            customer = customers.get(customer_id)
-            if customer is None or not customer.is_active:
-                continue
-            _event, created = record_signal(
-                actor, signal_type=signal_type, customer=customer, key=key, payload=payload, now=now
+        active = set(
+            User.objects.filter(pk__in={customer for customer, _key, _payload in hits}, is_active=True).values_list(
+                "pk", flat=True
             )
-            recorded += created
-        done[signal_type.code] = recorded
+        )
+        items = [
+            Incoming(signal_type, customer_id, key, payload=payload)
+            for customer_id, key, payload in hits
+            if customer_id in active
+        ]
+        with transaction.atomic():
+            recorded = ingest_signals(items, now=now)
+        for case_id in sorted({r.case_id for r in recorded if r.created}):
+            prepare_case(case_id, now=now)
+        done[signal_type.code] = sum(r.created for r in recorded)
     return done

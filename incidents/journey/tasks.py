@@ -15,12 +15,23 @@ def run_detection_rules():
     return run_detection()
 
 
-def process_case(case_id):
-    """Woken after a new case or a critical signal: its note, then its outreach if already due."""
+def process_cases(case_ids):
+    """Woken after a request recorded signals: each case's ticket and note, then its outreach if already due.
+
+    Every step is stamped (the ticket on the case, `noted_at`, `addressed_at`): a second run changes nothing.
+    """
     from django.utils import timezone
 
     from .engine import send_outreach, write_case_note
 
     now = timezone.now()
-    write_case_note(case_id, now=now)
-    return send_outreach(case_id, now=now)
+    sent = 0
+    for case_id in case_ids:
+        write_case_note(case_id, now=now)  # opens the ticket first when the case has none
+        sent += send_outreach(case_id, now=now)
+    return sent
+
+
+def process_case(case_id):
+    """Tasks queued before process_cases existed still run."""
+    return process_cases([case_id])

@@ -86,7 +86,7 @@ def systemic_open_incident(request, pk):
     alert = get_object_or_404(SystemicAlert.objects.select_related("signal_type"), pk=pk)
     if alert.incident_id:
         return redirect(alert.incident)
-    cases = list(alert.cases.select_related("ticket"))
+    cases = list(alert.cases.with_ticket().select_related("ticket"))
     organizations = Organization.objects.filter(pk__in={case.ticket.organization_id for case in cases})
     with transaction.atomic():
         incident = incident_services.declare_incident(

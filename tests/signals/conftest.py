@@ -92,3 +92,9 @@ def event(**fields):
     base = {"signal": "SIG-001", "idempotency_key": "k-1", "customer_email": "alice@example.com"}
     base.update(fields)
     return {k: v for k, v in base.items() if v is not None}
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(AgentFactory(username="admin", role="admin", is_staff=True, is_superuser=True))
+    return client

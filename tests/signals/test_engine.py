@@ -205,12 +205,13 @@ def test_a_thousand_events_with_duplicates_make_exactly_the_right_tickets_and_me
             response = post({"events": events[start : start + 100]})
             assert response.status_code == 202, response.json()
     assert SignalEvent.objects.count() == 800
-    assert Ticket.objects.count() == 40
     assert ProactiveCase.objects.count() == 40
     assert set(ProactiveCase.objects.values_list("signal_count", flat=True)) == {20}
+    assert not Ticket.objects.exists()  # the requests stored signals and cases; tickets are the worker's
     with time_machine.travel(NOW + timedelta(minutes=15), tick=False):
         assert send_due_outreach() == 40
         assert send_due_outreach() == 0
+    assert Ticket.objects.count() == 40
     rows = OutboundMessage.objects.filter(idempotency_key__startswith="signal:")
     assert rows.count() == 40
     assert set(rows.values_list("channel", flat=True)) == {"email"}
@@ -236,3 +237,20 @@ def test_the_tone_follows_the_customers_touch_count(types, alice):
     # She has open tickets, so a high signal is answered on the latest of them, in the same tone.
     reply = Message.objects.filter(ticket__proactive_case__isnull=True, author__username="firstline-signals")
     assert "I am sorry it has taken this long" in reply.get().body
+
+
+def test_the_workers_step_run_twice_or_late_changes_nothing_the_second_time(post, types, alice):
+    from incidents.journey.tasks import process_cases
+
+    with time_machine.travel(NOW, tick=False):
+        post({"signal": "SIG-002", "idempotency_key": "a", "customer_email": alice.email})
+        case = ProactiveCase.objects.get()
+        assert case.ticket_id is None
+    with time_machine.travel(NOW + timedelta(minutes=3), tick=False):  # late: the wake-up was lost
+        process_cases([case.pk])
+        counts = (Ticket.objects.count(), Message.objects.count(), OutboundMessage.objects.count())
+        process_cases([case.pk])
+    assert (Ticket.objects.count(), Message.objects.count(), OutboundMessage.objects.count()) == counts
+    case.refresh_from_db()
+    assert case.ticket_id and case.first_outreach_at == NOW + timedelta(minutes=3)
+    assert sorted(customer_rows(alice).values_list("channel", flat=True)) == ["email", "push", "sms"]
