@@ -145,7 +145,7 @@ def check_actions(rule, *, template_exists, has_tags=False):
         problems.append(_("Either set a priority or raise it, not both."))
     if rule.set_assignee_id and rule.set_team_id:
         problems.append(_("Either assign to an agent or within a team, not both."))
-    if rule.set_assignee_id and not rule.set_assignee.is_agent:
+    if rule.set_assignee_id and not (rule.set_assignee.is_active and rule.set_assignee.is_agent):
         problems.append(_("Tickets can only be assigned to active staff."))
     if rule.send_template and not template_exists(rule.send_template):
         problems.append(_("There is no message template “%(slug)s”.") % {"slug": rule.send_template})

@@ -85,6 +85,20 @@ def test_contradictory_people_are_refused(admin_client):
     assert "not both" in admin_client.post(ADD, data).content.decode()
 
 
+@pytest.mark.parametrize(
+    "person",
+    [
+        {"is_active": False},  # a former agent
+        {"is_active": False, "username": "firstline-signals", "capacity": 0},  # the account the software acts as
+    ],
+)
+def test_a_rule_cannot_assign_to_someone_who_cannot_take_tickets(admin_client, person):
+    gone = AgentFactory(**person)
+    response = admin_client.post(ADD, rule_data([("subject", "contains", "x")], set_assignee=gone.pk))
+    assert "only be assigned to active staff" in response.content.decode()
+    assert not TriageRule.objects.exists()
+
+
 @pytest.mark.parametrize("pattern", [r"(a+)+", r"(\w*)*x", r"(?:ab|c+){2,}", r"((a|b)+)*"])
 def test_nested_quantifiers_are_refused(pattern):
     from django.core.exceptions import ValidationError
