@@ -311,8 +311,12 @@ class User(AbstractUser):
 
     @property
     def is_system(self):
-        """An account the software acts as (see SYSTEM_USERNAME_PREFIX), never a person."""
-        return self.role in STAFF_ROLES and not self.is_active and self.username.startswith(SYSTEM_USERNAME_PREFIX)
+        """An account the software acts as (see SYSTEM_USERNAME_PREFIX), never a person.
+
+        The username is read first: lists that load only names (`.only("username", …)`) then
+        never fetch role and is_active, deferred, one query per person shown.
+        """
+        return self.username.startswith(SYSTEM_USERNAME_PREFIX) and self.role in STAFF_ROLES and not self.is_active
 
     @property
     def is_agent(self):
