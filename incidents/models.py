@@ -871,6 +871,7 @@ class FollowUpTask(models.Model):
 from .journey.models import (  # noqa: E402, F401
     CustomerIdentity,
     Integration,
+    OutreachRootCause,
     ProactiveCase,
     SignalEvent,
     SignalType,

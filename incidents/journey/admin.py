@@ -18,12 +18,14 @@ from .services import new_token, rotate_token
 
 @admin.register(SignalType)
 class SignalTypeAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "severity", "detection", "queue", "alert_engineering", "is_active"]
+    list_display = ["code", "name", "severity", "root_cause", "detection", "queue", "alert_engineering", "is_active"]
     list_filter = ["severity", "detection", "is_active"]
-    search_fields = ["code", "name"]
+    search_fields = ["code", "name", "root_cause"]
     list_select_related = ["queue"]
+    filter_horizontal = ["components"]
     fieldsets = [
         (None, {"fields": ["code", "name", "description", "severity", "is_active"]}),
+        (_("De-duplication"), {"fields": ["root_cause", "components"]}),
         (_("Targets"), {"fields": ["internal_response_minutes", "outreach_minutes"]}),
         (_("Detection"), {"fields": ["detection", "parameters"]}),
         (_("Who is told"), {"fields": ["alert_agents", "alert_engineering", "bot_context", "queue"]}),

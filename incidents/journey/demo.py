@@ -7,6 +7,7 @@ the demo integration's token is reset to the printed demo value each run.
 from comms.models import MessageTemplate
 from helpdesk.models import Queue, Team
 
+from ..models import Component
 from .defaults import install_outreach_defaults
 from .models import Detection, Integration, SignalSeverity, SignalType
 from .services import create_integration, rotate_token
@@ -135,6 +136,11 @@ SIGNALS = {
     ),
 }
 
+# Types that are one problem to the customer share a root cause: they hear about it once in 24 hours.
+ROOT_CAUSES = {"SIG-001": "esim", "SIG-002": "esim", "SIG-004": "port-in", "SIG-005": "port-in"}
+# Status page components (incidents.demo) whose incidents are the type's problem: a notice about one counts.
+COMPONENTS = {"SIG-003": ["Checkout"]}
+
 TEMPLATES = {
     "demo-esim-pending": (
         "Your eSIM is ready when you are",
@@ -161,9 +167,10 @@ def seed_signals(stdout=None):
         )
     for code, (name, severity, detection, parameters, queue_name, description, template) in SIGNALS.items():
         queue = Queue.objects.get_or_create(name=queue_name, defaults={"team": team})[0] if queue_name else None
-        SignalType.objects.get_or_create(
+        signal_type, made = SignalType.objects.get_or_create(
             code=code,
             defaults={
+                "root_cause": ROOT_CAUSES.get(code, ""),
                 "name": name,
                 "severity": severity,
                 "detection": detection,
@@ -176,6 +183,8 @@ def seed_signals(stdout=None):
                 "outreach_minutes": {"critical": 0, "high": 240, "medium": 1440}.get(severity),
             },
         )
+        if made and code in COMPONENTS:
+            signal_type.components.set(Component.objects.filter(name__in=COMPONENTS[code]))
     integration = Integration.objects.filter(name=DEMO_INTEGRATION).first()
     api_codes = [code for code, row in SIGNALS.items() if row[2] == Detection.API]
     if integration is None:

@@ -14,9 +14,23 @@ and the drafted message. Customer outreach waits for the case's
 FIRSTLINE_SIGNAL_MERGE_MINUTES otherwise): `send_due_outreach` sends one
 message for every signal still unaddressed, on the channels of the channel
 matrix (OutreachRule, admin data), so signals arriving together become one
-message. Before sending it asks the outbox whether the customer heard from
-us (a proactive message or an incident notice) in the last 24 h, and if so
-waits until the 24 h have passed.
+message.
+
+De-duplication is per root cause, not per customer (seed 003: "don't send
+multiple proactive messages for the same root cause within 24h"): a customer
+told about a stuck order at 09:00 still hears at once about a broken eSIM at
+10:00. Before sending, `heard_about` lists the root causes the customer heard
+about in the last 24 h (our messages, recorded per root cause in
+OutreachRootCause, and incident notices about an incident affecting a
+component linked to the signal type). Signals about those root causes are
+held back until their 24 h have passed; every other pending signal goes now,
+in one message. Held, not dropped: a later signal about the same problem can
+carry news (the eSIM was waiting, now its activation failed), so it goes when
+the window closes, merged with whatever else is pending. That message is the
+case's next touch (the tone moves on), and since the sweep sends outreach
+before it runs the ladder, it also restarts the ladder's 24 h follow-up
+clock: the customer never gets both at once. Follow-ups inside the 24 h
+(the critical 4 h SMS) are the ladder's business, not this one's.
 """
 
 import json
@@ -28,7 +42,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -42,8 +56,19 @@ from helpdesk.models.core import SYSTEM_USERNAME_PREFIX, EventKind
 from helpdesk.replies import ticket_values
 from helpdesk.timeline import email_from_template, local_time, message_template, record_event
 
+from ..models import Incident, IncidentComponent
 from .defaults import OUTREACH_DEFAULTS
-from .models import SEVERITY_RANK, OutreachRule, ProactiveCase, SignalEvent, SignalSeverity, SignalType, tone_for
+from .models import (
+    SEVERITY_RANK,
+    OutreachRootCause,
+    OutreachRule,
+    ProactiveCase,
+    SignalEvent,
+    SignalSeverity,
+    SignalType,
+    root_cause_key,
+    tone_for,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +76,8 @@ SYSTEM_USERNAME = SYSTEM_USERNAME_PREFIX + "signals"
 PROACTIVE_TAG = "proactive"
 CONTACT_WINDOW = timedelta(days=7)
 DEDUP_WINDOW = timedelta(hours=24)
-# Prefixes of outbox keys that count as "we told this customer about a problem".
-CUSTOMER_NOTICE_PREFIXES = ("signal:", "incident:")
+# Outbox keys of incident notices: `incident:<incident id>:update:…` and `incident:<incident id>:catch-up:…`.
+INCIDENT_NOTICE_PREFIX = "incident:"
 ENGINEERING_ROOM = "engineering"
 PAYLOAD_LINES = 20
 AGENT_ALERT_LIMIT = 50
@@ -110,23 +135,53 @@ def other_open_tickets(customer_id):
     )
 
 
-def last_customer_notice(customer_id, now):
-    """When the customer last heard from us about a problem (ours or an incident), within 24 h; or None."""
+@dataclass(frozen=True)
+class Heard:
+    """When the customer last heard about a root cause, and from which incident's notice (empty: from us)."""
+
+    at: object
+    incident_ref: str = ""
+
+    @property
+    def until(self):
+        return self.at + DEDUP_WINDOW
+
+
+def heard_about(customer_id, now):
+    """The root causes the customer heard about in the last 24 h: {root cause: Heard}.
+
+    Our own messages come from OutreachRootCause (one indexed query). An
+    incident notice (an outbox row keyed `incident:<id>:…` to this customer)
+    counts for every root cause whose signal types are linked to a component
+    the incident affects: one outbox query, and one more only when there
+    were notices. Exactly 24 h ago no longer counts.
+    """
     since = now - DEDUP_WINDOW
-    prefixes = Q()
-    for prefix in CUSTOMER_NOTICE_PREFIXES:
-        prefixes |= Q(idempotency_key__startswith=prefix)
-    in_outbox = (
-        OutboundMessage.objects.filter(recipient_user_id=customer_id, created_at__gte=since)
-        .filter(prefixes)
-        .aggregate(last=Max("created_at"))["last"]
-    )
-    # A reply on the customer's own ticket is keyed by the ticket, not by us: the cases remember it.
-    by_case = ProactiveCase.objects.filter(customer_id=customer_id, last_outreach_at__gte=since).aggregate(
-        last=Max("last_outreach_at")
-    )["last"]
-    found = [moment for moment in (in_outbox, by_case) if moment]
-    return max(found) if found else None
+    heard = {cause: Heard(at) for cause, at in OutreachRootCause.objects.heard_by(customer_id, since).items()}
+    notices = {}
+    keys = OutboundMessage.objects.filter(
+        recipient_user_id=customer_id, created_at__gt=since, idempotency_key__startswith=INCIDENT_NOTICE_PREFIX
+    ).values_list("idempotency_key", "created_at")
+    for key, at in keys:
+        incident_id = _incident_of(key)
+        if incident_id is not None and (incident_id not in notices or at > notices[incident_id]):
+            notices[incident_id] = at
+    if notices:
+        covered = (
+            IncidentComponent.objects.filter(incident_id__in=notices, component__signal_types__isnull=False)
+            .values_list("incident_id", "component__signal_types__code", "component__signal_types__root_cause")
+            .distinct()
+        )
+        for incident_id, code, root_cause in covered:
+            cause, at = root_cause_key(code, root_cause), notices[incident_id]
+            if cause not in heard or at > heard[cause].at:
+                heard[cause] = Heard(at, Incident.ref_for(incident_id))
+    return heard
+
+
+def _incident_of(key):
+    digits = key[len(INCIDENT_NOTICE_PREFIX) :].split(":", 1)[0]
+    return int(digits) if digits.isdigit() else None
 
 
 # --- the facts and the draft ----------------------------------------------------------------------
@@ -687,7 +742,13 @@ def send_due_outreach(*, now=None, limit=200):
 
 
 def send_outreach(case_id, *, now=None):
-    """One message for every unaddressed signal of the case, on the matrix's channels, at most once in 24 h."""
+    """One message for the case's unaddressed signals, on the matrix's channels, each root cause once in 24 h.
+
+    Signals about a root cause the customer heard about in the last 24 h (a
+    proactive message or an incident notice) are held until that has
+    passed; all the others go now, together. Run twice, the second run finds
+    the case no longer due (or its signals addressed) and sends nothing.
+    """
     now = now or timezone.now()
     write_case_note(case_id, now=now)  # the agent reads the facts before the customer reads our message
     with transaction.atomic():
@@ -703,34 +764,63 @@ def send_outreach(case_id, *, now=None):
         if not pending or not case.ticket.is_open:
             ProactiveCase.objects.filter(pk=case.pk).update(outreach_due_at=None)
             return False
-        last = last_customer_notice(case.customer_id, now)
-        if last is not None:
-            _postpone(case, last, now)
-            return False
-        severity = most_severe([e.signal_type.severity for e in pending])
-        channels = deliver(case, pending, severity=severity, now=now, reason="outreach")
-        SignalEvent.objects.filter(pk__in=[e.pk for e in pending]).update(addressed_at=now)
-        case.outreach_due_at = None
-        case.save(update_fields=["outreach_due_at"])
+        heard = heard_about(case.customer_id, now)
+        fresh = [e for e in pending if e.signal_type.root_cause_key not in heard]
+        held = [e for e in pending if e.signal_type.root_cause_key in heard]
+        channels = []
+        if fresh:
+            severity = most_severe([e.signal_type.severity for e in fresh])
+            channels = deliver(case, fresh, severity=severity, now=now, reason="outreach")
+            SignalEvent.objects.filter(pk__in=[e.pk for e in fresh]).update(addressed_at=now)
+        _hold(case, held, heard)
     return bool(channels)
 
 
-def _postpone(case, last, now):
-    until = last + DEDUP_WINDOW
-    if case.postponed_until != until:
-        ticket_services.reply_to_ticket(
-            system_user(),
-            case.ticket,
-            body=_(
-                "Outreach held back: the customer already heard from us at %(when)s (a proactive message or an "
-                "incident notice). One message per 24 hours: the next one can go at %(until)s."
+def _hold(case, held, heard):
+    """Keep `held` for when their root causes' 24 h have passed (or clear the due time); note what and until when.
+
+    The note is written when the set of held root causes or their times
+    change, not on every sweep that finds them still held.
+    """
+    codes = defaultdict(dict)
+    for event in held:
+        codes[event.signal_type.root_cause_key][event.signal_type.code] = True
+    state = {cause: heard[cause].until.isoformat() for cause in sorted(codes)}
+    fields = ["outreach_due_at", "held_root_causes"]
+    if state and state != case.held_root_causes:
+        lines = []
+        for cause in state:
+            found = heard[cause]
+            source = (
+                _("incident notice %(ref)s") % {"ref": found.incident_ref}
+                if found.incident_ref
+                else _("a proactive message")
             )
-            % {"when": f"{last:%Y-%m-%d %H:%M} UTC", "until": f"{until:%Y-%m-%d %H:%M} UTC"},
-            internal=True,
+            lines.append(
+                "- "
+                + _("%(cause)s (%(codes)s): told at %(when)s by %(source)s; held until %(until)s")
+                % {
+                    "cause": cause,
+                    "codes": ", ".join(codes[cause]),
+                    "when": f"{found.at:%Y-%m-%d %H:%M} UTC",
+                    "source": source,
+                    "until": f"{found.until:%Y-%m-%d %H:%M} UTC",
+                }
+            )
+        header = _(
+            "Outreach held back: the customer already heard about these root causes in the last 24 hours, and "
+            "hears about one root cause at most once in 24 hours. Signals about any other root cause are not held."
         )
-    case.postponed_until = until
-    case.outreach_due_at = until
-    case.save(update_fields=["postponed_until", "outreach_due_at"])
+        ticket_services.reply_to_ticket(system_user(), case.ticket, body="\n".join([header, *lines]), internal=True)
+    if state:
+        untils = [heard[cause].until for cause in state]
+        case.postponed_until = max(untils)
+        case.outreach_due_at = min(untils)
+        fields.append("postponed_until")
+    else:
+        case.outreach_due_at = None
+    case.held_root_causes = state
+    case.save(update_fields=fields)
 
 
 def deliver(case, events, *, severity, now, reason, only=None):
@@ -800,6 +890,16 @@ def deliver(case, events, *, severity, now, reason, only=None):
         case.outreach_target_at = None
         case.save(update_fields=["outreach_target_at"])
     if used:
+        # What this message told the customer about, for de-duplication (heard_about); keyed like its outbox rows.
+        OutreachRootCause.objects.bulk_create(
+            [
+                OutreachRootCause(
+                    customer_id=customer.pk, case=case, root_cause=cause, reason=reason, sequence=sequence, told_at=now
+                )
+                for cause in dict.fromkeys(e.signal_type.root_cause_key for e in events)
+            ],
+            ignore_conflicts=True,
+        )
         case.outreach_count += 1
         case.first_outreach_at = case.first_outreach_at or now
         case.last_outreach_at = now

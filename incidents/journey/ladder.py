@@ -2,7 +2,9 @@
 
 Ladder (seed 003), for open proactive cases:
   high      unresolved 4 h   -> engineering chat alert
-            no customer response 24 h after our message -> follow-up message (next tone)
+            no customer response 24 h after our message -> follow-up message (next tone), about the
+            case's root causes the customer has not heard about in the last 24 h (an incident
+            notice about one holds it back like any message; see engine.heard_about)
             unresolved 48 h  -> escalated to L2 (the helpdesk's escalation service)
   critical  unresolved 2 h   -> engineering paged (chat)
             no customer response 4 h after our message -> SMS, or a note asking the agent to
@@ -37,7 +39,7 @@ from .engine import (
     alert_agents,
     alert_engineering,
     deliver,
-    last_customer_notice,
+    heard_about,
     system_user,
 )
 from .models import ProactiveCase, SignalEvent, SignalSeverity, SignalType, SystemicAlert
@@ -112,10 +114,13 @@ def _page(case, now):
 
 
 def _follow_up(case, now):
-    events = list(case.events.select_related("signal_type").order_by("pk"))
-    last = last_customer_notice(case.customer_id, now)
-    if last is not None and last > now - timedelta(hours=24):
-        # An incident notice went out meanwhile: the follow-up waits for its 24 h.
+    heard = heard_about(case.customer_id, now)
+    events = [
+        e for e in case.events.select_related("signal_type").order_by("pk") if e.signal_type.root_cause_key not in heard
+    ]
+    if not events:
+        # Every root cause of the case was in a message within 24 h (an incident notice about it, say):
+        # the follow-up waits for that window, like any other message about the same root cause.
         ProactiveCase.objects.filter(pk=case.pk).update(followed_up_at=None)
         return
     used = deliver(case, events, severity=case.severity, now=now, reason="follow-up", only=["email"])

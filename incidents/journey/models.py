@@ -1,10 +1,14 @@
 """Journey signals as data: what an admin defines, what other systems push, and the state per customer.
 
-De-duplication needs no log of its own: every customer message is an outbox
-row keyed `signal:…` (ours) or `incident:…` (incident notices), with its
-recipient and time, so "did this customer hear from us in the last 24 h" is
-one indexed query on the outbox — the same rows the delivery log shows, so
-the two can never disagree.
+De-duplication is per root cause (seed 003: no second proactive message
+about the same root cause within 24 h). A signal type names its root cause
+(`root_cause`, its own code when blank), so types describing one problem
+share it, and the status-page components whose incidents are that problem
+(`components`). Each outreach records the root causes it covered
+(`OutreachRootCause`: the outbox row says whom and when, not what about, and
+a reply on the customer's own ticket is no outbox row at all); incident
+notices stay in the outbox (keys `incident:<id>:…`) and count for the types
+linked to a component the incident affects.
 """
 
 import hashlib
@@ -61,6 +65,11 @@ class SignalTypeQuerySet(models.QuerySet):
         return self.active().exclude(detection=Detection.API)
 
 
+def root_cause_key(code, root_cause):
+    """The root cause de-duplication compares: the admin's slug, else the type's own code (case-insensitive)."""
+    return (root_cause or code).lower()
+
+
 class SignalType(models.Model):
     """One kind of journey signal, as an admin defines it (e.g. `SIG-002 eSIM provisioning failed`)."""
 
@@ -112,6 +121,26 @@ class SignalType(models.Model):
     queue = models.ForeignKey(
         "helpdesk.Queue", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("queue")
     )
+    root_cause = models.SlugField(
+        _("root cause"),
+        max_length=50,
+        blank=True,
+        help_text=_(
+            "A short name for the underlying problem, e.g. esim or port-in. Signal types with the same root cause "
+            "are one problem to the customer: they hear about it at most once in 24 hours, whichever of these "
+            "signals fire. Empty: the type is its own root cause (its code)."
+        ),
+    )
+    components = models.ManyToManyField(
+        "incidents.Component",
+        blank=True,
+        related_name="signal_types",
+        verbose_name=_("covered by incidents on"),
+        help_text=_(
+            "Status page components whose incidents are this problem: a customer who had an incident notice about "
+            "an incident affecting one of them in the last 24 hours is not sent a proactive message about it."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     objects = SignalTypeQuerySet.as_manager()
@@ -123,6 +152,14 @@ class SignalType(models.Model):
 
     def __str__(self):
         return f"{self.code} {self.name}"
+
+    @property
+    def root_cause_key(self):
+        return root_cause_key(self.code, self.root_cause)
+
+    def clean(self):
+        super().clean()
+        self.root_cause = self.root_cause.strip().lower()
 
     def template_slug(self, tone):
         """The admin's template for `tone`, else the nearest gentler one set, else the built-in default."""
@@ -296,6 +333,9 @@ class ProactiveCase(models.Model):
     last_outreach_at = models.DateTimeField(_("last outreach"), null=True, blank=True)
     last_outreach_channels = models.JSONField(default=list, blank=True)
     postponed_until = models.DateTimeField(null=True, blank=True)
+    # The root causes outreach is holding back and until when ({root cause: ISO time}): the internal note
+    # saying so is written when this changes, not on every sweep.
+    held_root_causes = models.JSONField(default=dict, blank=True)
     engineering_alerted_at = models.DateTimeField(null=True, blank=True)
     engineering_paged_at = models.DateTimeField(null=True, blank=True)
     followed_up_at = models.DateTimeField(null=True, blank=True)
@@ -383,6 +423,50 @@ class SignalEvent(models.Model):
 
     def __str__(self):
         return f"{self.signal_type_id} {self.customer_id} {self.received_at:%Y-%m-%d %H:%M}"
+
+
+class OutreachRootCauseQuerySet(models.QuerySet):
+    def heard_by(self, customer_id, since):
+        """{root cause: last told} for what the customer was told after `since`: one indexed query."""
+        rows = (
+            self.filter(customer_id=customer_id, told_at__gt=since)
+            .order_by()
+            .values("root_cause")
+            .annotate(last=models.Max("told_at"))
+        )
+        return {row["root_cause"]: row["last"] for row in rows}
+
+
+class OutreachRootCause(models.Model):
+    """One root cause one proactive message covered: "we told this customer about it at this time".
+
+    Written with the message (engine.deliver), one row per root cause of its
+    signals, keyed like the message's outbox rows (case, reason, sequence),
+    so a repeat writes nothing. De-duplication reads it per customer.
+    """
+
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey(ProactiveCase, on_delete=models.CASCADE, related_name="root_causes_told")
+    root_cause = models.CharField(_("root cause"), max_length=50)
+    reason = models.CharField(max_length=20)
+    sequence = models.PositiveSmallIntegerField()
+    told_at = models.DateTimeField(_("told"))
+
+    objects = OutreachRootCauseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-told_at", "-pk"]
+        verbose_name = _("root cause told")
+        verbose_name_plural = _("root causes told")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "reason", "sequence", "root_cause"], name="journey_root_cause_once_per_message"
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "told_at"], name="journey_told_customer_time")]
+
+    def __str__(self):
+        return f"{self.customer_id} {self.root_cause} {self.told_at:%Y-%m-%d %H:%M}"
 
 
 class SystemicAlert(models.Model):

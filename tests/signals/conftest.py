@@ -1,10 +1,14 @@
 import json
 
 import pytest
+import time_machine
 
 from comms.defaults import install_default_channel_rules, install_default_templates
+from comms.models import OutboundMessage
 from incidents.journey.models import Detection, SignalSeverity, SignalType
 from incidents.journey.services import create_integration
+from incidents.models import Component, ComponentGroup, ComponentStatus
+from incidents.services import declare_incident
 from tests.helpdesk.factories import (
     AgentFactory,
     CustomerFactory,
@@ -98,3 +102,30 @@ def event(**fields):
 def admin_client(client):
     client.force_login(AgentFactory(username="admin", role="admin", is_staff=True, is_superuser=True))
     return client
+
+
+@pytest.fixture
+def checkout(db):
+    return Component.objects.create(name="Checkout", group=ComponentGroup.objects.create(name="Payments"))
+
+
+@pytest.fixture
+def incident_notice(manager, run_on_commit):
+    """Send a real incident notice: an incident affecting `components`, declared for the customer's organization."""
+
+    def declare(customer, at, *, components=()):
+        with time_machine.travel(at, tick=False), run_on_commit():
+            incident = declare_incident(
+                manager,
+                title="Checkout is failing",
+                severity=2,
+                commander=manager,
+                communications_lead=manager,
+                organizations=[customer.organization],
+                components=dict.fromkeys(components, ComponentStatus.PARTIAL_OUTAGE),
+                message="We are on it.",
+            )
+        assert OutboundMessage.objects.filter(recipient_user_id=customer.pk, reference=incident.ref).exists()
+        return incident
+
+    return declare

@@ -6,7 +6,6 @@ import pytest
 import time_machine
 
 from comms.models import OutboundMessage
-from comms.services import build_message
 from helpdesk.models import EventKind, Message, Status, Ticket, TicketEvent
 from helpdesk.services import create_ticket
 from incidents.journey.engine import record_signal, send_due_outreach, write_case_notes
@@ -112,22 +111,11 @@ def test_sms_goes_only_where_the_tier_allows_it(types, alice, tier):
     assert list(customer_rows(alice).values_list("channel", flat=True)) == ["email"]
 
 
-def _incident_notice(customer, at):
-    row = build_message(
-        channel="email",
-        key=f"incident:7:update:9:user:{customer.pk}",
-        to=customer.email,
-        subject="Service problem",
-        body="We are on it.",
-        recipient_user_id=customer.pk,
-        now=at,
-    )
-    row.save()
-    return row
-
-
-def test_an_incident_notice_in_the_last_24_hours_holds_our_message_back(types, alice):
-    _incident_notice(alice, NOW - timedelta(hours=2))
+def test_an_incident_notice_in_the_last_24_hours_holds_our_message_about_its_components_back(
+    types, alice, checkout, incident_notice
+):
+    types["critical"].components.add(checkout)
+    incident = incident_notice(alice, NOW - timedelta(hours=2), components=[checkout])
     with time_machine.travel(NOW, tick=False):
         signal(types["critical"], alice, "a")
         assert send_due_outreach() == 0
@@ -137,12 +125,18 @@ def test_an_incident_notice_in_the_last_24_hours_holds_our_message_back(types, a
     assert case.outreach_due_at == NOW + timedelta(hours=22)
     held = Message.objects.filter(ticket=case.ticket, body__startswith="Outreach held back")
     assert held.count() == 1
+    assert f"sig-002 (SIG-002): told at 2026-11-24 06:00 UTC by incident notice {incident.ref}" in held.get().body
+    assert "held until 2026-11-25 06:00 UTC" in held.get().body
     with time_machine.travel(NOW + timedelta(hours=22, minutes=1), tick=False):
         assert send_due_outreach() == 1
     assert customer_rows(alice).count() == 3
 
 
-def test_a_customer_hears_once_in_24_hours_whatever_the_number_of_signals(types, alice):
+def test_a_customer_hears_once_in_24_hours_whatever_the_number_of_signals_about_one_root_cause(types, alice):
+    # eSIM waiting (high) and eSIM activation failed (critical) are one problem to the customer.
+    for kind in ("high", "critical"):
+        types[kind].root_cause = "esim"
+        types[kind].save()
     with time_machine.travel(NOW, tick=False):
         signal(types["high"], alice, "a")
     with time_machine.travel(NOW + timedelta(minutes=11), tick=False):
@@ -150,12 +144,19 @@ def test_a_customer_hears_once_in_24_hours_whatever_the_number_of_signals(types,
     for hour in (1, 5, 12, 20):
         with time_machine.travel(NOW + timedelta(hours=hour), tick=False):
             signal(types["critical"], alice, f"later-{hour}")
+            signal(types["high"], alice, f"again-{hour}")
             send_due_outreach()
     assert customer_rows(alice).count() == 1
+    case = ProactiveCase.objects.get()
+    held = Message.objects.filter(ticket=case.ticket, body__startswith="Outreach held back")
+    assert held.count() == 1  # said once, not on every sweep that finds them still held
+    assert "esim (SIG-002, SIG-001)" in held.get().body
     with time_machine.travel(NOW + timedelta(hours=24, minutes=12), tick=False):
         send_due_outreach()
-    later = customer_rows(alice).exclude(channel="email").count() + customer_rows(alice).count()
-    assert later > 2  # the held critical signals went out together once the 24 h had passed
+    # The held signals went out together, once, when the 24 h had passed: critical, so email, SMS and push.
+    later = customer_rows(alice).filter(idempotency_key__startswith=f"signal:case:{case.pk}:outreach:2:")
+    assert sorted(later.values_list("channel", flat=True)) == ["email", "push", "sms"]
+    assert customer_rows(alice).count() == 4
 
 
 def test_a_resolved_proactive_ticket_closes_its_case_and_a_new_signal_opens_another(types, alice, agent):
