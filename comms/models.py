@@ -101,6 +101,8 @@ class OutboundMessage(models.Model):
         verbose_name_plural = _("outbox")
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="outbox_status_due"),
+            # "What did this person hear from us lately" (the journey engine's once-per-root-cause check).
+            models.Index(fields=["recipient_user_id", "created_at"], name="outbox_recipient_recent"),
         ]
 
     def __str__(self):
