@@ -154,6 +154,26 @@ def sign_up(actor, organization, *, name, email, password, language):
     return None
 
 
+def create_customer_for_address(actor, organization, *, email, name=""):
+    """A customer of `organization` for an address that reached us (inbound email, the ticket API).
+
+    No password: they set one by password reset. The username is the address,
+    numbered when another account has it already.
+    """
+    username = email[:150]
+    taken = set(User.objects.filter(username__startswith=username[:140]).values_list("username", flat=True))
+    number = 1
+    while username in taken:
+        number += 1
+        username = f"{email[:140]}-{number}"
+    user = User(username=username, email=email, first_name=name[:150], role=Role.CUSTOMER, organization=organization)
+    user.set_unusable_password()
+    with transaction.atomic():
+        user.save()
+        set_user_role(actor, user, role=Role.CUSTOMER)
+    return user
+
+
 def read_activation_token(token):
     """The account a confirmation token names; ActivationError when it is forged, expired or used."""
     try:

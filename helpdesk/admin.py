@@ -436,4 +436,5 @@ class TicketReminderAdmin(admin.ModelAdmin):
     date_hierarchy = "due_at"
 
 
-from . import admin_triage  # noqa: E402, F401 - registers the triage and routing admin
+# Registered from their own files: the ticket API clients, and triage and routing.
+from . import admin_api, admin_triage  # noqa: E402, F401

@@ -24,7 +24,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
-from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -32,8 +31,9 @@ from comms.inbound import InboundOutcome
 from comms.models import InboundStatus, OutboundMessage
 from comms.services import mail_domain
 
-from .models import Channel, EventKind, Organization, Role, Status, Ticket, User, ref_to_pk
-from .services import allowed_content_type, clean_filename, create_ticket, reply_to_ticket, set_user_role
+from .accounts import create_customer_for_address
+from .models import Channel, EventKind, Organization, Status, Ticket, User, ref_to_pk
+from .services import allowed_content_type, clean_filename, create_ticket, reply_to_ticket
 from .timeline import record_event
 
 THREAD_MARKER = re.compile(r"^<thread\.([a-z0-9-]+)@([^<>\s]+)>$", re.IGNORECASE)
@@ -118,24 +118,7 @@ def _unknown_sender(parsed):
 
 def _create_customer(parsed, organization):
     """A customer of `organization` for an address that wrote to us; they set a password by reset."""
-    username = parsed.sender[:150]
-    taken = set(User.objects.filter(username__startswith=username[:140]).values_list("username", flat=True))
-    number = 1
-    while username in taken:
-        number += 1
-        username = f"{parsed.sender[:140]}-{number}"
-    user = User(
-        username=username,
-        email=parsed.sender,
-        first_name=parsed.sender_name[:150],
-        role=Role.CUSTOMER,
-        organization=organization,
-    )
-    user.set_unusable_password()
-    with transaction.atomic():
-        user.save()
-        set_user_role(None, user, role=Role.CUSTOMER)
-    return user
+    return create_customer_for_address(None, organization, email=parsed.sender, name=parsed.sender_name)
 
 
 # --- which ticket ---------------------------------------------------------------------------

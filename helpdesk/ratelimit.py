@@ -1,4 +1,4 @@
-"""Attempts per client address in a fixed window, counted in the cache.
+"""Attempts per client address (or per API client) in a fixed window, counted in the cache.
 
 With the default per-process memory cache each worker process counts on its
 own; with Redis (REDIS_URL) the count is shared by every process.
@@ -24,10 +24,15 @@ def client_ip(request):
 
 def allow(scope, request):
     """Count one attempt at `scope` from this request's client; False once the window's limit is passed."""
+    return allow_for(scope, client_ip(request))
+
+
+def allow_for(scope, who):
+    """Count one attempt at `scope` by `who` (an address, an API client's id); False past the window's limit."""
     limit, window = settings.FIRSTLINE_RATE_LIMITS[scope]
     if not limit:
         return True
-    client = hashlib.sha256(client_ip(request).encode()).hexdigest()[:32]
+    client = hashlib.sha256(str(who).encode()).hexdigest()[:32]
     key = f"ratelimit:{scope}:{client}:{int(time.time() // window)}"
     cache.add(key, 0, timeout=window + 60)
     try:

@@ -154,6 +154,7 @@ def create_ticket(
     attachments=(),
     inbound_address="",
     acknowledge=True,
+    tags=(),
 ):
     """Open a ticket for `requester`'s organization, triage it, and acknowledge it by email.
 
@@ -164,6 +165,8 @@ def create_ticket(
     caller gives is kept.
     `acknowledge=False` is for tickets we open ourselves (proactive ones):
     the customer did not ask, so "we have your request" would be wrong.
+    `tags` (Tag rows) are put on the ticket as it opens, with their event,
+    beside those triage adds.
     """
     if requester.organization_id is None:
         raise NotAllowed(_("The requester belongs to no organization."))
@@ -219,6 +222,10 @@ def create_ticket(
             at=now,
             data={"channel": channel},
         )
+        if tags:
+            ticket.tags.add(*tags)
+            names = [tag.name for tag in tags]
+            record_event(ticket, actor, EventKind.TAGS, at=now, data={"added": names, "removed": []})
         triage.record(ticket, decision, now)
         clocks.start_ticket_clocks(ticket, now)
         apply_arrival_rules(actor, ticket, now)

@@ -167,10 +167,12 @@ AUTHENTICATION_BACKENDS = ["helpdesk.backends.EmailOrUsernameBackend"]
 # How long the link that confirms a new account works, and Django's reset link (seconds).
 FIRSTLINE_ACTIVATION_MAX_AGE = int(os.environ.get("ACTIVATION_MAX_AGE", 2 * 24 * 3600))
 PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", 24 * 3600))
-# Attempts allowed per client address and hour (0: no limit), counted in the cache.
+# Attempts allowed (0: no limit) per window in seconds, counted in the cache: sign-up and
+# password reset per client address and hour, the ticket API per API client and minute.
 FIRSTLINE_RATE_LIMITS = {
     "signup": (int(os.environ.get("SIGNUP_RATE_LIMIT", "10")), 3600),
     "password-reset": (int(os.environ.get("PASSWORD_RESET_RATE_LIMIT", "10")), 3600),
+    "ticket-api": (int(os.environ.get("TICKET_API_RATE_LIMIT", "120")), 60),
 }
 # Behind a proxy every request comes from the proxy's address: name the request
 # header it sets to the client's (e.g. HTTP_X_REAL_IP, or HTTP_X_FORWARDED_FOR, of
@@ -418,3 +420,5 @@ FIRSTLINE_SIGNAL_MAX_BATCH = 100
 # Three or more customers with one signal inside this many hours raise one systemic alert.
 FIRSTLINE_SIGNAL_SYSTEMIC_HOURS = int(os.environ.get("SIGNAL_SYSTEMIC_HOURS", "24"))
 FIRSTLINE_SIGNAL_SYSTEMIC_MIN_CUSTOMERS = 3
+# POST /api/tickets/: the largest request body (the description may be up to 20 000 characters).
+FIRSTLINE_TICKET_API_MAX_BODY_BYTES = int(os.environ.get("TICKET_API_MAX_BODY_BYTES", 128 * 1024))

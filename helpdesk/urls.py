@@ -38,6 +38,7 @@ urlpatterns = [
     path("agent/signals/", include("incidents.journey.urls")),
     path("manager/signals/", include("incidents.journey.urls_manager")),
     path("api/signals/", include("incidents.journey.urls_api")),
+    path("api/tickets/", include("helpdesk.urls_api")),
     path("agent/", include("helpdesk.urls_agent")),
     path("status/", include("incidents.urls_status")),
     path("portal/", include("helpdesk.urls_portal")),

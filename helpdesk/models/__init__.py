@@ -1,5 +1,6 @@
 """The helpdesk's models: the ticket core, and the service levels that time it."""
 
+from .api import ApiClient, ApiTicketRequest, hash_token
 from .core import (
     DONE_STATUSES,
     OPEN_STATUSES,
@@ -83,6 +84,9 @@ from .triage import (
 )
 
 __all__ = [
+    "ApiClient",
+    "ApiTicketRequest",
+    "hash_token",
     "AssignmentMode",
     "ClassifierModel",
     "Complexity",

@@ -207,6 +207,13 @@ class UserQuerySet(models.QuerySet):
     def customers(self):
         return self.filter(role=Role.CUSTOMER)
 
+    def for_api_client(self, client):
+        """Active customers an API client may open tickets for: those of the organizations in its scope."""
+        customers = self.customers().filter(is_active=True, organization__isnull=False)
+        if client.all_organizations:
+            return customers
+        return customers.filter(organization__in=client.organizations.values("pk"))
+
     def search(self, text):
         """Names starting with `text` (username, first or last name): the assignee autocomplete."""
         text = (text or "").strip()
@@ -435,6 +442,18 @@ class TicketQuerySet(models.QuerySet):
 
     def requested_by(self, user):
         return self.filter(requester_id=user.pk)
+
+    def for_api_client(self, client):
+        """Tickets an API client may read: those of the organizations in its scope, whoever opened them."""
+        if client.all_organizations:
+            return self.all()
+        return self.filter(organization__in=client.organizations.values("pk"))
+
+    def with_public_state(self):
+        """What the ticket API tells about a ticket: the count of messages the customer can see comes along
+        (no internal notes, no macro reply still inside its undo window)."""
+        public = Q(messages__is_internal=False, messages__held_until__isnull=True)
+        return self.annotate(public_messages=models.Count("messages", filter=public))
 
     def visible_to(self, user):
         """Every ticket `user` may open: all for agents, `for_customer` for customers, none otherwise."""

@@ -117,6 +117,13 @@ def test_seed_demo_is_idempotent_and_makes_the_demo_users(settings):
     assert not Ticket.objects.visible_to(alice).exclude(organization=alice.organization).exists()
     assert (alice.organization.signup_policy, alice.organization.email_domains) == ("domain", ["acme.example"])
     assert User.objects.get(username="bob").organization.signup_policy == "closed"
+    # One demo ticket API client, for Acme, with the token seed_demo prints.
+    from helpdesk.management.commands.seed_demo import DEMO_API_TOKEN
+    from helpdesk.models import ApiClient, hash_token
+
+    api_client = ApiClient.objects.get()
+    assert api_client.token_hash == hash_token(DEMO_API_TOKEN)
+    assert [org.name for org in api_client.organizations.all()] == ["Acme"]
 
 
 def test_seed_demo_refuses_in_production_without_force(settings):

@@ -18,9 +18,11 @@ from django.utils.module_loading import import_string
 
 from comms.defaults import install_default_channel_rules, install_default_templates
 from helpdesk import rollup, services
+from helpdesk.api_clients import create_api_client, rotate_api_token
 from helpdesk.macro_defaults import install_default_macros
 from helpdesk.models import (
     STAFF_ROLES,
+    ApiClient,
     Category,
     ClockTarget,
     EventKind,
@@ -333,6 +335,21 @@ TICKETS = [
 ]
 
 
+DEMO_API_CLIENT = "Acme web shop"
+DEMO_API_TOKEN = "flt_demo-acme-web-shop-token-for-local-use-only"  # noqa: S105 - demo data, printed on purpose
+
+
+def seed_api_client(stdout):
+    """A ticket API client for Acme's customers, its token reset to the printed demo value each run."""
+    client = ApiClient.objects.filter(name=DEMO_API_CLIENT).first()
+    if client is None:
+        acme = Organization.objects.get(name="Acme")
+        create_api_client(None, name=DEMO_API_CLIENT, organizations=[acme], token=DEMO_API_TOKEN)
+    else:
+        rotate_api_token(None, client, token=DEMO_API_TOKEN)
+    stdout.write(f"Ticket API: POST /api/tickets/ for Acme's customers with the token {DEMO_API_TOKEN}")
+
+
 class Command(BaseCommand):
     help = "Load the demo data (idempotent). Refuses unless DEBUG or --force."
 
@@ -357,6 +374,7 @@ class Command(BaseCommand):
         # Named by string, like an app in settings: helpdesk does not import incidents.
         import_string("incidents.demo.seed_incidents")()
         import_string("incidents.journey.demo.seed_signals")(stdout=self.stdout)
+        seed_api_client(stdout=self.stdout)
         # The dashboard's counts for past days, as the worker would build them within ten minutes.
         rollup.refresh(days=None)
         self.stdout.write(f"Demo data ready: {len(people)} people, {created} new tickets.")
