@@ -89,10 +89,11 @@ def mail_domain():
     return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
 
 
-def email_headers(message):
+def email_headers(message, *, domain=None):
     """Message-ID fixed per outbox row, so a retried send is recognised as the same mail; In-Reply-To
-    and References name the thread, so a ticket's mails group in one conversation."""
-    domain = mail_domain()
+    and References name the thread, so a ticket's mails group in one conversation. `domain` is
+    `mail_domain()` unless given: a sender works it out once per batch rather than per message."""
+    domain = domain or mail_domain()
     digest = hashlib.sha256(message.idempotency_key.encode()).hexdigest()[:24]
     headers = {"Message-ID": f"<{digest}.{message.pk}@{domain}>", "X-Firstline-Key": message.idempotency_key}
     if message.thread:
@@ -185,6 +186,7 @@ class EmailSender(Sender):
         # What Django's SMTP backend puts in the From header and in MAIL FROM.
         self.from_header = address_header(settings.DEFAULT_FROM_EMAIL)
         self.envelope_from = sanitize_address(settings.DEFAULT_FROM_EMAIL, "utf-8")
+        self.domain = mail_domain()
 
     def close(self):
         self._drop_connection()
@@ -198,7 +200,7 @@ class EmailSender(Sender):
             self.connection.connection = None  # the SMTP backend reconnects on its next send
 
     def send(self, message):
-        headers = email_headers(message)
+        headers = email_headers(message, domain=self.domain)
         # Built before anything is sent: a header that cannot be written safely fails the row, not the connection.
         data = email_bytes(message, headers, sender=self.from_header) if self.writes_bytes else None
         try:

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
+from django.db import connection
 from django.utils import timezone
 
 from comms import services, tasks
@@ -147,3 +148,44 @@ def test_an_email_without_a_thread_starts_none(settings):
     services.deliver_message(message.pk)
     sent = mail.outbox[0].message()
     assert sent["In-Reply-To"] is None and sent["Message-ID"].endswith("@localhost>")
+
+
+def synchronous_commit():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_only_the_sent_mark_commits_without_waiting_for_the_disk(mailoutbox, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("synchronous_commit is PostgreSQL's; SQLite's synchronous=NORMAL covers every commit")
+    monkeypatch.setattr(services, "_wake_worker", lambda pk: None)
+    for number in range(3):
+        queue(key=f"fan-out:{number}")
+    marks, others = [], []
+
+    def watch(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if sql.startswith(services.MARK_SENT_SQL):
+            marks.append(context["cursor"].fetchone()[0])  # the setting within the mark's own transaction
+        elif context["connection"].in_atomic_block:
+            raw = context["connection"].connection  # psycopg's own: not through this wrapper again
+            others.append(raw.execute("SHOW synchronous_commit").fetchone()[0])
+        return result
+
+    with connection.execute_wrapper(watch):
+        assert services.deliver_due() == 3
+    assert marks == ["off"] * 3
+    assert others and set(others) == {"on"}  # the claim and the delivery log stay durable
+    assert synchronous_commit() == "on"  # and so does the session after the marks
+    assert OutboundMessage.objects.filter(status=OutboundStatus.SENT).count() == 3
+
+
+def test_on_postgresql_delivering_inside_a_callers_transaction_leaves_it_durable(mailoutbox):
+    if connection.vendor != "postgresql":
+        pytest.skip("synchronous_commit is PostgreSQL's; SQLite's synchronous=NORMAL covers every commit")
+    message = queue()  # the test runs in a transaction, as a caller's atomic block would
+    assert services.deliver_message(message.pk)
+    assert synchronous_commit() == "on"
+    assert OutboundMessage.objects.get().status == OutboundStatus.SENT
