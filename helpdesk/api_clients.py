@@ -5,11 +5,13 @@ are the services it, the admin and seed_demo call.
 """
 
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
 
 from .accounts import absolute_url, create_customer_for_address
 from .models import ApiClient, ApiTicketRequest, Channel, Organization, Priority, User, email_domain, hash_token
@@ -157,3 +159,16 @@ def describe_state(ticket):
         "public_messages": ticket.public_messages,
         "updated_at": ticket.updated_at.isoformat(),
     }
+
+
+def forget_old_requests(*, now=None):
+    """Forget API requests older than FIRSTLINE_TICKET_API_KEEP_DAYS; returns how many.
+
+    One DELETE by the creation-time index, whatever the volume. Their
+    tickets stay; only the Idempotency-Key is no longer honoured, so a client
+    retrying a key after that many days opens a new ticket. Safe to run twice
+    or at the same time as another run: the second deletes nothing.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=settings.FIRSTLINE_TICKET_API_KEEP_DAYS)
+    deleted, _by_model = ApiTicketRequest.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

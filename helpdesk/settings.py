@@ -422,3 +422,5 @@ FIRSTLINE_SIGNAL_SYSTEMIC_HOURS = int(os.environ.get("SIGNAL_SYSTEMIC_HOURS", "2
 FIRSTLINE_SIGNAL_SYSTEMIC_MIN_CUSTOMERS = 3
 # POST /api/tickets/: the largest request body (the description may be up to 20 000 characters).
 FIRSTLINE_TICKET_API_MAX_BODY_BYTES = int(os.environ.get("TICKET_API_MAX_BODY_BYTES", 128 * 1024))
+# An Idempotency-Key is honoured this many days; a daily sweep then forgets the request (the ticket stays).
+FIRSTLINE_TICKET_API_KEEP_DAYS = int(os.environ.get("TICKET_API_KEEP_DAYS", "30"))

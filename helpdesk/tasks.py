@@ -80,3 +80,10 @@ def release_away_tickets():
     from .triage.routing import release_from_away_agents
 
     return release_from_away_agents()
+
+
+def forget_old_api_requests():
+    """Schedule target: daily, ticket API requests past their Idempotency-Key's life are forgotten."""
+    from .api_clients import forget_old_requests
+
+    return forget_old_requests()

@@ -21,6 +21,8 @@ portal); category, queue and assignee cannot be sent at all. Answers 201:
 
 The same Idempotency-Key with the same body gets the same answer (201, with
 `Idempotent-Replayed: true`) and opens nothing; with a different body, 409.
+A key is honoured for FIRSTLINE_TICKET_API_KEEP_DAYS (30 by default); a
+daily sweep then forgets the request, not its ticket.
 Every refusal is a 4xx JSON `{"error": "…", "field": "…"}` and stores
 nothing: 400 malformed JSON or a missing Idempotency-Key, 401 no or an unknown
 token, 403 a switched-off client, 413 too big, 415 not JSON, 422 a field

@@ -68,6 +68,8 @@ class ApiTicketRequest(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["client", "key"], name="api_ticket_request_client_key"),
         ]
+        # The daily sweep forgets requests older than FIRSTLINE_TICKET_API_KEEP_DAYS by this index.
+        indexes = [models.Index(fields=["created_at"], name="api_ticket_request_created")]
 
     def __str__(self):
         return f"{self.client_id}:{self.key}"

@@ -59,6 +59,7 @@ def test_setup_schedules_is_idempotent():
         "helpdesk.sweep_reminders",
         "helpdesk.release_away_tickets",
         "helpdesk.retrain_triage_classifier",
+        "helpdesk.forget_old_api_requests",
         "feedback.send_survey_reminders",
         "feedback.refresh_feedback_rollup",
         "feedback.rebuild_feedback_rollup",

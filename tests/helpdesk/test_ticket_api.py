@@ -1,12 +1,16 @@
 """POST /api/tickets/ and GET /api/tickets/<ref>/: tokens, scope, refusals, replays, triage, queries."""
 
 import json
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.conf import settings as django_settings
 from django.test import Client
+from django.utils import timezone
 
 from comms.models import OutboundMessage
+from helpdesk import tasks
 from helpdesk.api_clients import create_api_client
 from helpdesk.models import (
     ApiClient,
@@ -176,6 +180,26 @@ def test_replaying_a_key_with_the_same_body_gets_the_same_answer_and_opens_nothi
     assert replay["Idempotent-Replayed"] == "true" and not first.has_header("Idempotent-Replayed")
     assert Ticket.objects.count() == 1 and ApiTicketRequest.objects.count() == 1
     assert OutboundMessage.objects.filter(channel="email").count() == 1  # acknowledged once
+
+
+def test_a_key_is_honoured_for_its_days_then_forgotten_but_its_ticket_stays(post, alice, settings):
+    settings.FIRSTLINE_TICKET_API_KEEP_DAYS = 30
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        first = post(ticket_body())
+        post(ticket_body(), key="order-982")
+    with time_machine.travel(start + timedelta(days=29, hours=23), tick=False):
+        assert tasks.forget_old_api_requests() == 0
+        assert post(ticket_body()).json() == first.json()
+    with time_machine.travel(start + timedelta(days=30, minutes=1), tick=False):
+        recent = post(ticket_body(), key="order-983")
+        assert tasks.forget_old_api_requests() == 2
+        assert tasks.forget_old_api_requests() == 0  # a second run finds nothing
+        assert list(ApiTicketRequest.objects.values_list("key", flat=True)) == ["order-983"]
+        assert Ticket.objects.count() == 3  # the tickets stay
+        # Past its days the key opens a new ticket, as the API's documentation says.
+        again = post(ticket_body())
+    assert again.status_code == 201 and again.json()["ticket"] not in {first.json()["ticket"], recent.json()["ticket"]}
 
 
 def test_a_key_reused_for_a_different_body_is_refused(post, alice):

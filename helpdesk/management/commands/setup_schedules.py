@@ -29,6 +29,8 @@ SCHEDULES = {
     "incidents.send_routine_notices": ("incidents.tasks.send_routine_notices", 1),
     # */1 * * * *  tickets held by agents who went away too long ago go back to their queue
     "helpdesk.release_away_tickets": ("helpdesk.tasks.release_away_tickets", 1),
+    # 0 5 * * *  (daily) forget ticket API requests older than TICKET_API_KEEP_DAYS (their tickets stay)
+    "helpdesk.forget_old_api_requests": ("helpdesk.tasks.forget_old_api_requests", 24 * 60),
     # 0 4 * * 1  (weekly) retrain the triage classifier on resolved tickets
     "helpdesk.retrain_triage_classifier": ("helpdesk.tasks.retrain_triage_classifier", 7 * 24 * 60),
     # */1 * * * *  journey signals: outreach past its merge window, the escalation ladder, systemic alerts
