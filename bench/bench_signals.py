@@ -125,10 +125,10 @@ def ingestion(args):
     from django.utils import timezone
 
     from comms.defaults import install_default_channel_rules, install_default_templates
-    from helpdesk.models import Organization, Role, ServiceTier, User
+    from helpdesk.models import Organization, Role, ServiceTier, User, hash_token
     from incidents.journey.demo import seed_signals
     from incidents.journey.engine import write_case_note
-    from incidents.journey.models import Integration, ProactiveCase, SignalEvent, hash_token
+    from incidents.journey.models import Integration, ProactiveCase, SignalEvent
     from incidents.journey.services import create_integration
 
     install_default_templates()

@@ -8,14 +8,14 @@ tier, category, language, channel) at the moment they arrive, so every
 figure of the feedback page is one pass over one table.
 """
 
-import hashlib
-
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from helpdesk.models import hash_token
 
 
 class SurveyKind(models.TextChoices):
@@ -26,10 +26,6 @@ class SurveyKind(models.TextChoices):
 
 # The answer's range per kind; checked by the database too (response_score_range).
 SCORE_RANGES = {SurveyKind.CSAT: (1, 5), SurveyKind.NPS: (0, 10), SurveyKind.PULSE: (0, 1)}
-
-
-def hash_token(token):
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class SurveySettings(models.Model):

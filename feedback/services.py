@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from comms.services import queue_emails
-from helpdesk.models import EventKind, Priority, Role, Status, SweepLease, Ticket, User
+from helpdesk.models import EventKind, Priority, Role, Status, SweepLease, Ticket, User, hash_token
 from helpdesk.timeline import record_event
 
 from . import emails
@@ -38,7 +38,6 @@ from .models import (
     SurveyKind,
     SurveyOptOut,
     SurveySettings,
-    hash_token,
 )
 
 REVIEWER_ROLES = (Role.TEAM_LEAD, Role.MANAGER, Role.ADMIN)

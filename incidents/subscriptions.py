@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from comms.models import OutboundChannel
 from comms.services import build_message, queue_message
 from comms.templating import render, render_subject
+from helpdesk.models import hash_token
 
 from .models import StatusSubscription
 
@@ -37,10 +38,6 @@ UPDATE_SLUG = "status-subscriber-update"
 
 class RateLimited(Exception):
     """Too many subscription requests; the message says when to try again."""
-
-
-def hash_token(token):
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _hash_address(address):

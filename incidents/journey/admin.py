@@ -3,6 +3,8 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.models import hash_token
+
 from .models import (
     CustomerIdentity,
     Integration,
@@ -11,7 +13,6 @@ from .models import (
     SignalEvent,
     SignalType,
     SystemicAlert,
-    hash_token,
 )
 from .services import new_token, rotate_token
 

@@ -29,10 +29,10 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from helpdesk.models import Role, Ticket, User
+from helpdesk.models import Role, Ticket, User, hash_token
 
 from .engine import Incoming, KeyReused, ingest_signals
-from .models import CustomerIdentity, Integration, ProactiveCase, SignalType, hash_token
+from .models import CustomerIdentity, Integration, ProactiveCase, SignalType
 
 FIELDS = {"signal", "idempotency_key", "customer_email", "customer_id", "occurred_at", "data"}
 MAX_KEY = 120

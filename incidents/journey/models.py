@@ -11,8 +11,6 @@ notices stay in the outbox (keys `incident:<id>:…`) and count for the types
 linked to a component the incident affects.
 """
 
-import hashlib
-
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import RegexValidator
@@ -173,12 +171,6 @@ class SignalType(models.Model):
     def parameter(self, name, default):
         value = (self.parameters or {}).get(name, default)
         return value if isinstance(value, int | float) and not isinstance(value, bool) and value > 0 else default
-
-
-def hash_token(token):
-    # Tokens are 32 random bytes, so a plain SHA-256 is enough (no salt or slow hash needed),
-    # and looking a token up by its hash compares nothing secret in Python.
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class Integration(models.Model):

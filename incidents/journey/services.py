@@ -4,7 +4,9 @@ import secrets
 
 from django.db import transaction
 
-from .models import Integration, SignalType, hash_token
+from helpdesk.models import hash_token
+
+from .models import Integration, SignalType
 
 TOKEN_PREFIX = "fls_"  # noqa: S105 - a visible prefix so a leaked token is recognisable, not a secret
 

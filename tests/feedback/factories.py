@@ -5,7 +5,8 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from feedback.models import Invitation, Response, ReviewItem, SurveyKind, hash_token
+from feedback.models import Invitation, Response, ReviewItem, SurveyKind
+from helpdesk.models import hash_token
 from tests.helpdesk.factories import CustomerFactory, TicketFactory
 
 

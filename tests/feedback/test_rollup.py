@@ -18,8 +18,8 @@ from feedback.models import (
     FeedbackRollupDay,
     Invitation,
     Response,
-    hash_token,
 )
+from helpdesk.models import hash_token
 from helpdesk.reports import Filters
 from tests.helpdesk.factories import (
     AgentFactory,

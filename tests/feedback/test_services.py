@@ -18,10 +18,9 @@ from feedback.models import (
     SurveyKind,
     SurveyOptOut,
     SurveySettings,
-    hash_token,
 )
 from helpdesk import services as helpdesk_services
-from helpdesk.models import EventKind, Status, TicketEvent
+from helpdesk.models import EventKind, Status, TicketEvent, hash_token
 from helpdesk.signals import ticket_reopened, ticket_resolved
 from tests.helpdesk.factories import AgentFactory, CustomerFactory, TicketFactory
 

@@ -47,7 +47,7 @@ def clock():
 
 @pytest.fixture
 def invitation(db):
-    from feedback.models import hash_token
+    from helpdesk.models import hash_token
 
     return InvitationFactory(token_hash=hash_token(TOKEN))
 
