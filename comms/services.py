@@ -57,9 +57,11 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 EMAIL_RECIPIENT = re.compile(r'^(?:(?P<name>[^<>,;"\\]*?)\s*<(?P<address>[^<>\s]+)>|(?P<bare>[^<>\s,;]+))$')
 PHONE_SEPARATORS = re.compile(r"[\s().-]")
 PHONE = re.compile(r"^\+?[0-9]{6,15}$")
-# See _mark_sent. Only our own table and columns; every value is a parameter.
+# See _mark_sent.
+# The model's own table name, not input; every value is a parameter.
+OUTBOX_TABLE = OutboundMessage._meta.db_table
 MARK_SENT_SQL = (
-    "UPDATE comms_outboundmessage SET status = %s, sent_at = %s, lease_until = NULL, last_error = '', "
+    f"UPDATE {OUTBOX_TABLE} SET status = %s, sent_at = %s, lease_until = NULL, last_error = '', "  # noqa: S608
     "provider_id = %s WHERE id = %s AND lease_token = %s"
 )
 # The same on PostgreSQL, its commit not waiting for the disk. set_config(..., true) sets the
